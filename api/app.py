@@ -1,0 +1,95 @@
+"""The Litestar application factory.
+
+``create_app`` wires controllers, error handling, OpenAPI and the resources the app owns. When
+``manage_resources`` is true (the server), startup opens the database pool and Redis and makes
+sure the first admin exists; tests open those themselves on their own event loop and pass
+``manage_resources=False``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from api.admin import AdminController, AuthController
+from api.errors import EXCEPTION_HANDLERS
+from api.health import health
+from api.me import MeController
+from api.shop import ShopController
+from loyalty import db, staff
+from loyalty.clock import Clock, SystemClock
+from loyalty.settings import Settings
+
+log = logging.getLogger("loyalty")
+
+ROUTE_HANDLERS: list[Any] = [health, ShopController, MeController, AuthController, AdminController]
+
+OPENAPI = OpenAPIConfig(
+    title="Loyalty engine",
+    version="1.0.0",
+    path="/schema",
+    description=(
+        "Points ledger, coupons and notifications for a shop's mobile app. Errors are "
+        '`{"error": {"code", "message", "details"}}`; money is `*_minor` integers.'
+    ),
+    components=Components(
+        security_schemes={
+            "shopSignature": SecurityScheme(
+                type="apiKey",
+                name="X-Loyalty-Signature",
+                security_scheme_in="header",
+                description=(
+                    '`t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with the shop secret'
+                ),
+            ),
+            "shopperJWT": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+            "staffToken": SecurityScheme(type="http", scheme="bearer"),
+        }
+    ),
+)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    redis: ArqRedis | None = None,
+    manage_resources: bool = True,
+    extra_handlers: list[Any] | None = None,
+) -> Litestar:
+    clock = clock or SystemClock()
+
+    async def startup(app: Litestar) -> None:
+        if not manage_resources:
+            return
+        assert settings.database_url and settings.redis_url
+        db.configure(settings.database_url)
+        await db.open_pool(settings.db_pool_size)
+        app.state.redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+        if await staff.ensure_admin(settings.admin_email, settings.admin_password, now=clock.now()):
+            log.info("created the first admin account %s", settings.admin_email)
+
+    async def shutdown(app: Litestar) -> None:
+        if manage_resources:
+            await app.state.redis.aclose()
+            await db.close_pool()
+
+    app = Litestar(
+        route_handlers=[*ROUTE_HANDLERS, *(extra_handlers or [])],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OPENAPI,
+        on_startup=[startup],
+        on_shutdown=[shutdown],
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.redis = redis
+    return app

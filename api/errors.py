@@ -1,0 +1,65 @@
+"""One error body for every failure: ``{"error": {"code", "message", "details"}}``.
+
+Domain errors keep their code; Litestar's own (validation, 401, 404, 413...) get a code from
+their status; anything unexpected is logged and answered 500 without internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from loyalty.errors import DomainError
+
+log = logging.getLogger("loyalty.api")
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> Response[Any]:
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return Response(content=body, status_code=status, media_type="application/json")
+
+
+def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, ValidationException):
+        return error_response(400, "validation_error", str(exc.detail), {"errors": exc.extra})
+    status = exc.status_code
+    if status >= 500:
+        log.error("http error %s: %s", status, exc.detail)
+    return error_response(
+        status,
+        _CODES.get(status, "error"),
+        str(exc.detail),
+        exc.extra if isinstance(exc.extra, dict) else None,
+    )
+
+
+def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal_error", "internal error; it has been logged")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: domain_error,
+    HTTPException: http_error,
+    Exception: unexpected_error,
+}

@@ -1,0 +1,84 @@
+"""The shopper's own API (``/v1/me``), authorised by the shop's JWT."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, get
+from litestar.di import Provide
+from litestar.params import QueryParameter
+
+from api.deps import CustomerId, provide_customer_id
+from loyalty import ledger, members, program
+from loyalty.errors import Invalid
+from schemas.me import Balance, LedgerEntryOut, LedgerPage, MeOut
+
+
+def balance_of(member: dict[str, Any], threshold: int) -> Balance:
+    to_next = max(threshold - member["available"], 0) if threshold > 0 else None
+    return Balance(
+        available=member["available"],
+        pending=member["pending"],
+        lifetime=member["lifetime"],
+        spent=member["spent"],
+        expired=member["expired"],
+        expires_at=member["points_expire_at"],
+        points_to_next_reward=to_next,
+        next_reward_threshold=threshold or None,
+    )
+
+
+def entry_out(entry: dict[str, Any]) -> LedgerEntryOut:
+    return LedgerEntryOut(points=entry["available"] + entry["pending"], **entry)
+
+
+def parse_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    if not cursor.isdigit() or len(cursor) > 19:
+        raise Invalid("invalid_cursor", "cursor must come from a previous page's next_cursor")
+    return int(cursor)
+
+
+async def ledger_page(member_id: int, cursor: str | None, limit: int) -> LedgerPage:
+    entries = await ledger.history(member_id, before_id=parse_cursor(cursor), limit=limit + 1)
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return LedgerPage(
+        items=[entry_out(e) for e in entries],
+        next_cursor=str(entries[-1]["id"]) if more else None,
+    )
+
+
+class MeController(Controller):
+    path = "/v1/me"
+    tags = ["shopper"]
+    dependencies = {"customer_id": Provide(provide_customer_id)}
+    security = [{"shopperJWT": []}]
+
+    @get("/")
+    async def me(self, customer_id: CustomerId) -> MeOut:
+        """Profile and balance, with how many points are missing to the next reward."""
+        member = await members.get(customer_id)
+        rules = await program.get_rules()
+        return MeOut(
+            customer_id=customer_id,
+            name=member["name"],
+            email=member["email"],
+            locale=member["locale"],
+            birthday=member["birthday"],
+            blocked=member["blocked"],
+            member_since=member["created_at"],
+            balance=balance_of(member, rules.threshold_points),
+        )
+
+    @get("/ledger")
+    async def my_ledger(
+        self,
+        customer_id: CustomerId,
+        cursor: Annotated[str | None, QueryParameter(max_length=19)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> LedgerPage:
+        """The points history, newest first; pass ``next_cursor`` back for the next page."""
+        member = await members.get(customer_id)
+        return await ledger_page(member["id"], cursor, limit)

@@ -1,0 +1,68 @@
+"""The shop backend's server-to-server API: customers and orders, every request signed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, put
+from litestar.di import Provide
+from litestar.params import JSONBody, PathParameter
+
+from api.deps import Now, provide_now, verify_shop_signature
+from loyalty import members, orders
+from schemas.shop import CustomerIn, CustomerOut, OrderIn, OrderOut
+
+PathId = Annotated[
+    str, PathParameter(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@\-]+$")
+]
+
+
+class ShopController(Controller):
+    path = "/v1/shop"
+    tags = ["shop"]
+    before_request = verify_shop_signature
+    dependencies = {"now": Provide(provide_now)}
+    security = [{"shopSignature": []}]
+
+    @put("/customers/{customer_id:str}", status_code=200)
+    async def put_customer(
+        self, customer_id: PathId, data: JSONBody[CustomerIn], now: Now
+    ) -> CustomerOut:
+        """Create or update a customer's profile (fields left out stay as they are)."""
+        profile = members.Profile(
+            email=data.email,
+            phone=data.phone,
+            name=data.name,
+            birthday=data.birthday,
+            locale=data.locale,
+            timezone=data.timezone,
+            newsletter=data.newsletter,
+        )
+        row = await members.upsert_profile(customer_id, profile, now=now)
+        return CustomerOut(
+            customer_id=row["customer_id"],
+            email=row["email"],
+            phone=row["phone"],
+            name=row["name"],
+            birthday=row["birthday"],
+            locale=row["locale"],
+            timezone=row["timezone"],
+            newsletter=row["newsletter"],
+            blocked=row["blocked"],
+        )
+
+    @put("/orders/{order_id:str}", status_code=200)
+    async def put_order(self, order_id: PathId, data: JSONBody[OrderIn], now: Now) -> OrderOut:
+        """Report an order's current state; replays and out-of-order states are safe."""
+        outcome = await orders.report(order_id, data, now=now)
+        o = outcome.order
+        return OrderOut(
+            order_id=o.order_id,
+            customer_id=data.customer_id,
+            status=o.status,  # type: ignore[arg-type]
+            points=o.points,
+            points_state=o.points_state,  # type: ignore[arg-type]
+            clawed_back=o.clawed_back,
+            changed=outcome.changed,
+            flags=o.flags,
+        )

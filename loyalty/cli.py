@@ -1,0 +1,214 @@
+"""The ``loyalty`` command: run everything locally, or one part in production.
+
+``loyalty run`` is the one-command demo: embedded PostgreSQL and Redis when no URLs are set,
+migrations, the demo program, the API with the admin pages, and the worker in one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from loyalty import db
+from loyalty.embedded import Servers
+from loyalty.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("loyalty")
+
+
+def with_servers(settings: Settings) -> tuple[Settings, Servers | None]:
+    """Settings with both URLs: the given ones, or embedded servers started for the missing."""
+    if settings.database_url and settings.redis_url:
+        return settings, None
+    from loyalty import embedded
+
+    servers = embedded.start(
+        settings.data_dir,
+        need_postgres=not settings.database_url,
+        need_redis=not settings.redis_url,
+    )
+    return settings.with_urls(
+        settings.database_url or servers.database_url, settings.redis_url or servers.redis_url
+    ), servers
+
+
+async def prepare(settings: Settings, *, demo: bool) -> None:
+    """Open the pool, migrate, make sure the first admin exists, seed the demo program."""
+    from loyalty import demo as demo_data
+    from loyalty import migrate, staff
+
+    assert settings.database_url
+    db.configure(settings.database_url)
+    await db.open_pool(settings.db_pool_size)
+    await migrate.migrate(quiet=True)
+    now = datetime.now(UTC)
+    await staff.ensure_admin(settings.admin_email, settings.admin_password, now=now)
+    if demo and await demo_data.seed(now):
+        log.info("seeded the demo program (example 004)")
+
+
+def print_banner(settings: Settings) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"Loyalty engine on {base}  (OpenAPI docs: {base}/schema, admin pages: {base}/admin/)")
+    print(f"  database: {settings.database_url}\n  redis:    {settings.redis_url}")
+    for name in settings.defaults_in_use():
+        print(f"  {name} is the development default (set it before production)")
+    if "LOYALTY_ADMIN_PASSWORD" in settings.defaults_in_use():
+        print(f"  admin login: {settings.admin_email} / {settings.admin_password}")
+    print("  shopper token: loyalty token CUSTOMER_ID", flush=True)
+
+
+async def serve(settings: Settings, *, worker: bool, demo: bool) -> None:
+    import uvicorn
+    from arq import create_pool
+    from arq.connections import RedisSettings
+
+    from api.app import create_app
+    from jobs.worker import build_worker
+
+    await prepare(settings, demo=demo)
+    assert settings.redis_url
+    redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    app = create_app(settings, redis=redis, manage_resources=False)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", lifespan="on")
+    )
+    tasks = [asyncio.create_task(server.serve())]
+    arq_worker = build_worker(settings, manage_pool=False) if worker else None
+    if arq_worker is not None:
+        tasks.append(asyncio.create_task(arq_worker.async_run()))
+    print_banner(settings)
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        server.should_exit = True
+        if arq_worker is not None:
+            await arq_worker.close()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await redis.aclose()
+        await db.close_pool()
+
+
+async def run_job(settings: Settings, name: str, as_of: datetime) -> dict[str, object]:
+    from jobs.registry import load_all
+
+    jobs = load_all()
+    if name not in jobs:
+        raise SystemExit(f"unknown job {name!r}; known: {', '.join(sorted(jobs))}")
+    await prepare(settings, demo=False)
+    try:
+        return await jobs[name](as_of)
+    finally:
+        await db.close_pool()
+
+
+async def check_ledger(settings: Settings) -> int:
+    from loyalty import ledger
+
+    await prepare(settings, demo=False)
+    try:
+        drift = await ledger.drift()
+        total = await db.fetchval("SELECT count(*) FROM member")
+    finally:
+        await db.close_pool()
+    for row in drift:
+        print(f"DRIFT {row}")
+    print(f"checked {total} members: {len(drift)} with a cache different from the ledger")
+    return 1 if drift else 0
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="loyalty", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="everything for a local try (embedded servers if no URLs)")
+    run.add_argument("--no-demo", action="store_true", help="do not seed the demo program")
+    sub.add_parser("api", help="the HTTP API and admin pages")
+    sub.add_parser("worker", help="the background worker (jobs and schedules)")
+    sub.add_parser("migrate", help="apply database migrations")
+    token = sub.add_parser("token", help="print a shopper JWT for trying the app API")
+    token.add_argument("customer_id")
+    token.add_argument("--hours", type=float, default=24.0)
+    sub.add_parser("check-ledger", help="prove every cached balance equals its ledger")
+    jobs = sub.add_parser("jobs", help="scheduled jobs")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    job_run = jobs_sub.add_parser("run", help="run one job once")
+    job_run.add_argument("name")
+    job_run.add_argument("--as-of", type=_iso_datetime, default=None)
+    return parser.parse_args(argv)
+
+
+def _iso_datetime(value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO date: {value}") from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = parse_args(argv)
+    try:
+        settings = load_settings()
+        settings.check_production()
+    except SettingsError as exc:
+        print(f"loyalty: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "token":
+        from api.tokens import issue
+
+        print(
+            issue(
+                settings, args.customer_id, now=datetime.now(UTC), ttl=timedelta(hours=args.hours)
+            )
+        )
+        return 0
+    settings, servers = with_servers(settings)
+    try:
+        return _dispatch(args, settings)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if servers is not None:
+            servers.stop()
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "run":
+        asyncio.run(serve(settings, worker=True, demo=not args.no_demo))
+    elif args.command == "api":
+        asyncio.run(serve(settings, worker=False, demo=False))
+    elif args.command == "worker":
+        asyncio.run(_worker(settings))
+    elif args.command == "migrate":
+        asyncio.run(_migrate(settings))
+    elif args.command == "check-ledger":
+        return asyncio.run(check_ledger(settings))
+    elif args.command == "jobs":
+        as_of = args.as_of or datetime.now(UTC)
+        print(asyncio.run(run_job(settings, args.name, as_of)))
+    return 0
+
+
+async def _migrate(settings: Settings) -> None:
+    from loyalty import migrate
+
+    assert settings.database_url
+    db.configure(settings.database_url)
+    await migrate.migrate()
+
+
+async def _worker(settings: Settings) -> None:
+    from jobs.worker import build_worker
+
+    await build_worker(settings).async_run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The one PostgreSQL engine and the few helpers every service uses.
+
+Piccolo tables are bound to :data:`DB`; its URL is set by :func:`configure` before the pool
+opens, so tests and the CLI can aim the same code at different databases. Raw SQL goes
+through :func:`fetch`/:func:`fetchrow`/:func:`execute`, which run inside the current Piccolo
+transaction when there is one, so ORM queries and hand-written atomic statements share it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import msgspec
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
+
+
+class _Engine(PostgresEngine):
+    """Piccolo's engine connects at construction to check the server version; ours is built
+    at import, before the URL is known, so that check runs in :func:`open_pool` instead."""
+
+    async def check_version(self) -> None:
+        return None
+
+    async def prep_database(self) -> None:
+        return None
+
+
+DB = _Engine(config={"dsn": "postgresql://postgres@127.0.0.1:5432/loyalty"})
+
+
+def configure(database_url: str) -> None:
+    """Point the engine at ``database_url`` (call before :func:`open_pool`)."""
+    DB.config = {"dsn": database_url}
+
+
+def dumps(value: Any) -> str:
+    """JSON text for a ``jsonb`` parameter (raw SQL passes JSON as text, like Piccolo does)."""
+    return msgspec.json.encode(value).decode()
+
+
+def loads(value: str | bytes | None) -> Any:
+    return None if value is None else msgspec.json.decode(value)
+
+
+async def open_pool(size: int = 10) -> None:
+    if DB.pool is None:
+        await DB.start_connection_pool(min_size=1, max_size=size)
+
+
+async def close_pool() -> None:
+    if DB.pool is not None:
+        await DB.close_connection_pool()
+
+
+def transaction() -> PostgresTransaction:
+    """One database transaction; nested calls join the outer one."""
+    return DB.transaction()
+
+
+@asynccontextmanager
+async def _connection() -> AsyncIterator[asyncpg.Connection]:
+    tx = DB.current_transaction.get()
+    if tx is not None:
+        yield tx.connection
+        return
+    if DB.pool is None:
+        raise RuntimeError("database pool is not open")
+    async with DB.pool.acquire() as conn:
+        yield conn
+
+
+async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
+    async with _connection() as conn:
+        rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+        return rows
+
+
+async def fetchrow(sql: str, *args: Any) -> asyncpg.Record | None:
+    async with _connection() as conn:
+        row: asyncpg.Record | None = await conn.fetchrow(sql, *args)
+        return row
+
+
+async def fetchval(sql: str, *args: Any) -> Any:
+    async with _connection() as conn:
+        return await conn.fetchval(sql, *args)
+
+
+async def execute(sql: str, *args: Any) -> str:
+    async with _connection() as conn:
+        status: str = await conn.execute(sql, *args)
+        return status
+
+
+async def executemany(sql: str, args: list[tuple[Any, ...]]) -> None:
+    async with _connection() as conn:
+        await conn.executemany(sql, args)

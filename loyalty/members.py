@@ -1,0 +1,192 @@
+"""Members: created on first contact, their profile, and the staff actions on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from loyalty import audit, db, ledger, outbox
+from loyalty.errors import Conflict, Invalid, NotFound
+
+_COLUMNS = """id, customer_id, email, phone, name, birthday, locale, timezone, newsletter,
+    blocked, blocked_reason, available, pending, lifetime, spent, expired, last_order_at,
+    points_expire_at, referral_code, referred_by, created_at, updated_at"""
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What the shop tells us about a customer. ``None`` leaves a field as it is."""
+
+    email: str | None = None
+    phone: str | None = None
+    name: str | None = None
+    birthday: date | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    newsletter: bool | None = None
+
+
+async def ensure(customer_id: str, *, now: datetime) -> int:
+    """The member id for ``customer_id``, creating the member on first contact."""
+    member_id = await db.fetchval("SELECT id FROM member WHERE customer_id = $1", customer_id)
+    if member_id is not None:
+        return int(member_id)
+    created = await db.fetchval(
+        """INSERT INTO member (customer_id, created_at, updated_at) VALUES ($1, $2, $2)
+           ON CONFLICT (customer_id) DO NOTHING RETURNING id""",
+        customer_id,
+        now,
+    )
+    if created is not None:
+        await outbox.enqueue("welcome", member_id=created, dedupe_key=f"welcome:{created}", now=now)
+        return int(created)
+    return int(await db.fetchval("SELECT id FROM member WHERE customer_id = $1", customer_id))
+
+
+async def upsert_profile(customer_id: str, profile: Profile, *, now: datetime) -> dict[str, Any]:
+    """Create or update a member's profile (the shop's ``PUT /v1/shop/customers``)."""
+    async with db.transaction():
+        member_id = await ensure(customer_id, now=now)
+        row = await db.fetchrow(
+            f"""UPDATE member SET email = coalesce($2, email), phone = coalesce($3, phone),
+                   name = coalesce($4, name), birthday = coalesce($5, birthday),
+                   locale = coalesce($6, locale), timezone = coalesce($7, timezone),
+                   newsletter = coalesce($8, newsletter), updated_at = $9
+               WHERE id = $1 RETURNING {_COLUMNS}""",
+            member_id,
+            profile.email,
+            profile.phone,
+            profile.name,
+            profile.birthday,
+            profile.locale,
+            profile.timezone,
+            profile.newsletter,
+            now,
+        )
+    assert row is not None
+    return dict(row)
+
+
+async def get(customer_id: str) -> dict[str, Any]:
+    row = await db.fetchrow(f"SELECT {_COLUMNS} FROM member WHERE customer_id = $1", customer_id)
+    if row is None:
+        raise NotFound("member_not_found", f"no member with customer id {customer_id!r}")
+    return dict(row)
+
+
+async def find(customer_id: str) -> dict[str, Any] | None:
+    row = await db.fetchrow(f"SELECT {_COLUMNS} FROM member WHERE customer_id = $1", customer_id)
+    return None if row is None else dict(row)
+
+
+async def search(query: str, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Find members by exact customer id, email or phone, or by part of the name."""
+    q = query.strip()
+    if not q:
+        return []
+    rows = await db.fetch(
+        f"""SELECT {_COLUMNS} FROM member
+            WHERE customer_id = $1 OR lower(email) = lower($1) OR phone = $1
+               OR name ILIKE '%' || $2 || '%'
+            ORDER BY (customer_id = $1) DESC, id LIMIT $3""",
+        q,
+        q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"),
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def _locked(customer_id: str) -> dict[str, Any]:
+    row = await db.fetchrow(
+        f"SELECT {_COLUMNS} FROM member WHERE customer_id = $1 FOR UPDATE", customer_id
+    )
+    if row is None:
+        raise NotFound("member_not_found", f"no member with customer id {customer_id!r}")
+    return dict(row)
+
+
+async def adjust(
+    customer_id: str, points: int, *, reason: str, actor: str, key: str | None, now: datetime
+) -> ledger.Balances | None:
+    """Staff grant (positive) or removal (negative) of points, audited and notified.
+
+    A removal never takes the balance below zero; a blocked member gets no grants.
+    Returns ``None`` when ``key`` repeats an adjustment already made.
+    """
+    reason = reason.strip()
+    if points == 0:
+        raise Invalid("invalid_points", "points must not be zero")
+    if len(reason) < 3:
+        raise Invalid("reason_required", "a reason of at least 3 characters is required")
+    async with db.transaction():
+        member = await _locked(customer_id)
+        if points > 0 and member["blocked"]:
+            raise Conflict("member_blocked", "a blocked member cannot receive points")
+        if points < 0 and member["available"] + points < 0:
+            raise Conflict(
+                "insufficient_points",
+                "removal would take the balance below zero",
+                available=member["available"],
+            )
+        key = (
+            f"adjust:{member['id']}:{key}"
+            if key
+            else f"adjust:{member['id']}:{now.isoformat()}:{actor}"
+        )
+        balances = await ledger.post(
+            member["id"],
+            "adjustment",
+            ledger.Delta(available=points, lifetime=points),
+            key=key,
+            now=now,
+            actor=actor,
+            reason=reason,
+        )
+        if balances is None:
+            return None
+        await audit.record(
+            actor,
+            "member.adjust",
+            now=now,
+            target=customer_id,
+            reason=reason,
+            details={"points": points},
+        )
+        event = "points_added" if points > 0 else "points_removed"
+        await outbox.enqueue(
+            event,
+            member_id=member["id"],
+            dedupe_key=key,
+            now=now,
+            data={"points": abs(points), "reason": reason},
+        )
+    return balances
+
+
+async def set_blocked(
+    customer_id: str, blocked: bool, *, reason: str, actor: str, now: datetime
+) -> dict[str, Any]:
+    """Block or unblock a member: a blocked member earns and spends nothing."""
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise Invalid("reason_required", "a reason of at least 3 characters is required")
+    async with db.transaction():
+        member = await _locked(customer_id)
+        row = await db.fetchrow(
+            f"""UPDATE member SET blocked = $2, blocked_reason = $3, updated_at = $4
+                WHERE id = $1 RETURNING {_COLUMNS}""",
+            member["id"],
+            blocked,
+            reason if blocked else None,
+            now,
+        )
+        await audit.record(
+            actor,
+            "member.block" if blocked else "member.unblock",
+            now=now,
+            target=customer_id,
+            reason=reason,
+        )
+    assert row is not None
+    return dict(row)

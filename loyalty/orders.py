@@ -1,0 +1,304 @@
+"""Rule 2: an order's points are pending until the confirming status, then available.
+
+The shop sends the order's whole current state (``PUT /v1/shop/orders/{id}``) as often as it
+likes, in any order. :func:`report` merges it with what we know under a row lock and posts only
+the ledger entries the difference calls for, each with a deterministic key:
+
+- first sight (not cancelled): ``earn_pending`` of the computed points;
+- confirming status (``completed`` by default; a later ``refunded`` implies it): ``earn_confirm``;
+- cancelled before confirmation: ``earn_cancel`` drops the pending points;
+- refunds after confirmation: ``clawback`` in proportion to the refunded amount (floor);
+  cancellation after confirmation claws back everything.
+
+A terminal state (cancelled, refunded) is never undone by a late earlier state, and the
+amount refunded only grows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from loyalty import accrual, db, ledger, members, outbox, program
+from loyalty.errors import Conflict
+from schemas.program import ProgramRules
+from schemas.shop import OrderIn
+
+RANK = {"placed": 0, "paid": 1, "completed": 2, "refunded": 3, "cancelled": 3}
+
+
+def merge_status(current: str, incoming: str) -> str:
+    """The status after ``incoming`` arrives on an order at ``current``."""
+    if current == "cancelled":
+        return "cancelled"
+    if current == "refunded":
+        return "cancelled" if incoming == "cancelled" else "refunded"
+    return incoming if RANK[incoming] >= RANK[current] else current
+
+
+def is_confirmed(status: str, confirm_status: str) -> bool:
+    return status != "cancelled" and RANK[status] >= RANK[confirm_status]
+
+
+def digest(state: OrderIn) -> str:
+    return hashlib.sha256(msgspec.json.encode(state)).hexdigest()
+
+
+@dataclass(slots=True)
+class OrderRow:
+    """The mutable part of a ``shop_order`` row while :func:`report` works on it."""
+
+    id: int
+    order_id: str
+    member_id: int
+    status: str
+    total_minor: int
+    refunded_minor: int
+    points: int
+    points_state: str
+    clawed_back: int
+    placed_at: datetime
+    flags: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_record(cls, r: Any) -> OrderRow:
+        return cls(
+            id=r["id"],
+            order_id=r["order_id"],
+            member_id=r["member"],
+            status=r["status"],
+            total_minor=r["total_minor"],
+            refunded_minor=r["refunded_minor"],
+            points=r["points"],
+            points_state=r["points_state"],
+            clawed_back=r["clawed_back"],
+            placed_at=r["placed_at"],
+            flags=list(db.loads(r["flags"]) or []),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    order: OrderRow
+    changed: bool
+
+
+_COLUMNS = """id, order_id, member, status, total_minor, refunded_minor, points,
+    points_state, clawed_back, placed_at, flags::text AS flags, state_digest"""
+_SELECT = f"SELECT {_COLUMNS} FROM shop_order"
+
+
+async def report(order_id: str, state: OrderIn, *, now: datetime) -> Outcome:
+    """Apply the shop's latest view of an order; safe to repeat and to race."""
+    state_digest = digest(state)
+    rules = await program.get_rules()
+    async with db.transaction():
+        member_id = await members.ensure(state.customer_id, now=now)
+        record = await _lock(order_id, member_id, state, now)
+        if record["member"] != member_id:
+            raise Conflict(
+                "order_customer_mismatch",
+                "this order belongs to another customer",
+                order_id=order_id,
+            )
+        order = OrderRow.from_record(record)
+        if record["state_digest"] == state_digest:
+            return Outcome(order, changed=False)
+        await _advance(order, state, rules, now)
+        await _save(order, state, state_digest, now)
+    return Outcome(order, changed=True)
+
+
+async def _lock(order_id: str, member_id: int, state: OrderIn, now: datetime) -> Any:
+    """The order row, locked for this transaction; created (empty) on first sight."""
+    created = await db.fetchrow(
+        f"""INSERT INTO shop_order (order_id, member, status, currency, total_minor,
+               refunded_minor, channel, store_id, items, coupon_code, points_redeemed,
+               placed_at, points, points_state, clawed_back, state_digest, flags,
+               created_at, updated_at)
+           VALUES ($1, $2, 'placed', $3, $4, 0, $5, $6, '[]', NULL, 0, $7, 0, 'none', 0, '',
+                   '[]', $8, $8)
+           ON CONFLICT (order_id) DO NOTHING
+           RETURNING {_COLUMNS}""",
+        order_id,
+        member_id,
+        state.currency,
+        state.total_minor,
+        state.channel,
+        state.store_id,
+        state.placed_at,
+        now,
+    )
+    if created is not None:
+        return created
+    return await db.fetchrow(f"{_SELECT} WHERE order_id = $1 FOR UPDATE", order_id)
+
+
+async def _advance(order: OrderRow, state: OrderIn, rules: ProgramRules, now: datetime) -> None:
+    """Move the order to the merged state, posting each ledger entry the change needs."""
+    first_sight = order.points_state == "none"
+    order.status = state.status if first_sight else merge_status(order.status, state.status)
+    if order.points_state in ("none", "pending"):
+        order.total_minor = state.total_minor
+        if order.status != "cancelled":
+            await _set_pending(order, state, rules, now)
+    order.refunded_minor = min(max(order.refunded_minor, state.refunded_minor), order.total_minor)
+    if order.points_state == "pending":
+        if order.status == "cancelled":
+            await _post(order, "earn_cancel", ledger.Delta(pending=-order.points), "cancel", now)
+            order.points_state = "void"
+        elif is_confirmed(order.status, rules.confirm_status):
+            await _confirm(order, now)
+    if order.points_state == "confirmed":
+        await _claw_back(order, now)
+    if first_sight and order.status != "cancelled":
+        await _touch_last_order(order.member_id, state.placed_at)
+
+
+async def _set_pending(order: OrderRow, state: OrderIn, rules: ProgramRules, now: datetime) -> None:
+    """(Re)compute the points of an unconfirmed order and hold them as pending."""
+    points = await _earnable(order, state, rules)
+    if order.points_state == "none":
+        await _post(
+            order,
+            "earn_pending",
+            ledger.Delta(pending=points),
+            "pending",
+            now,
+            effective_at=state.placed_at,
+        )
+    elif points != order.points:
+        await _post(
+            order,
+            "earn_pending",
+            ledger.Delta(pending=points - order.points),
+            f"repending:{digest(state)}",
+            now,
+            effective_at=state.placed_at,
+        )
+    order.points = points
+    order.points_state = "pending"
+
+
+async def _earnable(order: OrderRow, state: OrderIn, rules: ProgramRules) -> int:
+    blocked = await db.fetchval("SELECT blocked FROM member WHERE id = $1", order.member_id)
+    if blocked:
+        _flag(order, "member_blocked")
+        return 0
+    if not accrual.eligible(rules, channel=state.channel, store_id=state.store_id):
+        _flag(order, "not_eligible")
+        return 0
+    return accrual.points_for(rules, state.total_minor, state.items)
+
+
+async def _confirm(order: OrderRow, now: datetime) -> None:
+    p = order.points
+    await _post(
+        order,
+        "earn_confirm",
+        ledger.Delta(pending=-p, available=p, lifetime=p),
+        "confirm",
+        now,
+        effective_at=order.placed_at,
+    )
+    order.points_state = "confirmed"
+    if p > 0:
+        await outbox.enqueue(
+            "points_earned",
+            member_id=order.member_id,
+            dedupe_key=f"points_earned:{order.order_id}",
+            now=now,
+            data={"points": p, "order_id": order.order_id},
+        )
+
+
+async def _claw_back(order: OrderRow, now: datetime) -> None:
+    """Take back points in proportion to what was refunded (all of them on cancellation)."""
+    if order.status == "cancelled":
+        target = order.points
+    else:
+        target = accrual.clawback_target(order.points, order.total_minor, order.refunded_minor)
+    if target > order.clawed_back:
+        take = target - order.clawed_back
+        await _post(
+            order,
+            "clawback",
+            ledger.Delta(available=-take, lifetime=-take),
+            f"clawback:{target}",
+            now,
+            meta={"refunded_minor": order.refunded_minor},
+        )
+        order.clawed_back = target
+
+
+async def _post(
+    order: OrderRow,
+    kind: str,
+    delta: ledger.Delta,
+    step: str,
+    now: datetime,
+    *,
+    effective_at: datetime | None = None,
+    meta: dict[str, Any] | None = None,
+) -> None:
+    if delta.is_zero():
+        return
+    await ledger.post(
+        order.member_id,
+        kind,
+        delta,
+        key=f"order:{order.order_id}:{step}",
+        now=now,
+        effective_at=effective_at,
+        order_id=order.order_id,
+        meta=meta,
+    )
+
+
+async def _touch_last_order(member_id: int, placed_at: datetime) -> None:
+    await db.execute(
+        """UPDATE member SET last_order_at = greatest(coalesce(last_order_at, $2), $2)
+           WHERE id = $1""",
+        member_id,
+        placed_at,
+    )
+
+
+def _flag(order: OrderRow, flag: str) -> None:
+    if flag not in order.flags:
+        order.flags.append(flag)
+
+
+async def _save(order: OrderRow, state: OrderIn, state_digest: str, now: datetime) -> None:
+    await db.execute(
+        """UPDATE shop_order SET status = $2, total_minor = $3, refunded_minor = $4,
+               channel = $5, store_id = $6, items = $7::jsonb, coupon_code = $8,
+               points_redeemed = $9, placed_at = $10, points = $11, points_state = $12,
+               clawed_back = $13, state_digest = $14, flags = $15::jsonb, updated_at = $16
+           WHERE id = $1""",
+        order.id,
+        order.status,
+        order.total_minor,
+        order.refunded_minor,
+        state.channel,
+        state.store_id,
+        db.dumps(state.items),
+        state.coupon_code,
+        state.points_redeemed,
+        state.placed_at,
+        order.points,
+        order.points_state,
+        order.clawed_back,
+        state_digest,
+        db.dumps(order.flags),
+        now,
+    )
+
+
+async def get(order_id: str) -> dict[str, Any] | None:
+    row = await db.fetchrow(f"{_SELECT} WHERE order_id = $1", order_id)
+    return None if row is None else dict(row)

@@ -1,0 +1,13 @@
+"""Piccolo configuration for the migrations CLI and :func:`loyalty.migrate.migrate`.
+
+Feature areas with tables of their own register their Piccolo app here; each keeps its own
+migrations folder so their schema changes never collide.
+"""
+
+from piccolo.conf.apps import AppRegistry
+
+from loyalty.db import DB
+
+__all__ = ["APP_REGISTRY", "DB"]
+
+APP_REGISTRY = AppRegistry(apps=["loyalty.piccolo_app"])

@@ -1,0 +1,98 @@
+"""What the delivery layer is asked to send, and what it answers, independent of provider.
+
+The outbox worker turns rows into these Structs, hands a batch to a sender and gets one
+:class:`DeliveryResult` per message back, in the same order. Senders never raise for a
+per-message problem: every provider answer is sorted into an outcome the worker can act on.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+import msgspec
+
+Platform = Literal["ios", "android"]
+Provider = Literal["fcm", "apns"]
+Outcome = Literal["sent", "pruned", "retry", "failed", "skipped"]
+FcmTarget = Literal["token", "fid"]
+
+
+class PushMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """One push to one device.
+
+    ``fcm_target`` says what ``token`` is for FCM: a registration token (what apps register
+    today) or a Firebase installation ID, which firebase-admin 7.x sends in its own field.
+    """
+
+    token: str
+    platform: Platform
+    provider: Provider
+    title: str
+    body: str
+    deep_link: str
+    data: dict[str, str] = {}
+    collapse_key: str | None = None
+    badge: int | None = None
+    fcm_target: FcmTarget = "token"
+
+
+class EmailMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """One email to one address; always sent as text plus HTML alternatives."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
+class DeliveryResult(msgspec.Struct, frozen=True, kw_only=True):
+    """How one message ended.
+
+    - ``sent``: the provider accepted it (``provider_id`` is its message id when it gives one);
+    - ``pruned``: the provider says the token is dead: remove the device;
+    - ``retry``: nothing is wrong with the message; try again after ``retry_after_s`` if set;
+    - ``failed``: the message itself is refused; sending it again will not help;
+    - ``skipped``: no sender is configured for this channel.
+    """
+
+    key: str
+    outcome: Outcome
+    reason: str = ""
+    retry_after_s: float | None = None
+    provider_id: str | None = None
+
+
+def sent(key: str, provider_id: str | None = None) -> DeliveryResult:
+    return DeliveryResult(key=key, outcome="sent", provider_id=provider_id)
+
+
+def pruned(key: str, reason: str) -> DeliveryResult:
+    return DeliveryResult(key=key, outcome="pruned", reason=reason)
+
+
+def retry(key: str, reason: str, after_s: float | None = None) -> DeliveryResult:
+    return DeliveryResult(key=key, outcome="retry", reason=reason, retry_after_s=after_s)
+
+
+def failed(key: str, reason: str) -> DeliveryResult:
+    return DeliveryResult(key=key, outcome="failed", reason=reason)
+
+
+def skipped(key: str, reason: str) -> DeliveryResult:
+    return DeliveryResult(key=key, outcome="skipped", reason=reason)
+
+
+class PushSender(Protocol):
+    """Anything that delivers pushes: FCM, APNs, or the stand-in for a missing one."""
+
+    async def send(self, batch: list[PushMessage]) -> list[DeliveryResult]: ...
+
+    async def close(self) -> None: ...
+
+
+class EmailSender(Protocol):
+    """Anything that delivers emails: SMTP, or the stand-in for a missing one."""
+
+    async def send(self, batch: list[EmailMessage]) -> list[DeliveryResult]: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,52 @@
+"""Bodies of the shopper API (``/v1/me``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+
+
+class Balance(msgspec.Struct):
+    available: int
+    pending: int
+    lifetime: int
+    spent: int
+    expired: int
+    expires_at: datetime | None
+    points_to_next_reward: int | None
+    next_reward_threshold: int | None
+
+
+class MeOut(msgspec.Struct):
+    customer_id: str
+    name: str | None
+    email: str | None
+    locale: str
+    birthday: date | None
+    blocked: bool
+    member_since: datetime
+    balance: Balance
+
+
+class LedgerEntryOut(msgspec.Struct):
+    id: int
+    kind: str
+    points: int
+    available: int
+    pending: int
+    lifetime: int
+    spent: int
+    expired: int
+    order_id: str | None
+    coupon_id: int | None
+    reason: str | None
+    effective_at: datetime
+    created_at: datetime
+    meta: dict[str, Any]
+
+
+class LedgerPage(msgspec.Struct):
+    items: list[LedgerEntryOut]
+    next_cursor: str | None

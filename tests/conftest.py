@@ -1,0 +1,128 @@
+"""Fixtures shared by the whole suite: real PostgreSQL and Redis, the app, signed clients."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+
+from loyalty import db, program
+from loyalty.clock import FrozenClock
+from loyalty.settings import Settings
+from tests import dbsetup
+from tests.helpers import Api
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Controller process only: start embedded servers if needed, build the template DB."""
+    if hasattr(config, "workerinput"):
+        return
+    if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+        from loyalty import embedded
+
+        servers = embedded.start(
+            ROOT / ".data" / "test",
+            database="postgres",
+            need_postgres=not os.environ.get("DATABASE_URL"),
+            need_redis=not os.environ.get("REDIS_URL"),
+        )
+        os.environ.setdefault("DATABASE_URL", servers.database_url)
+        os.environ.setdefault("REDIS_URL", servers.redis_url)
+        config.stash[_SERVERS] = servers
+    dbsetup.build_template(os.environ["DATABASE_URL"])
+
+
+_SERVERS = pytest.StashKey[Any]()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    servers = config.stash.get(_SERVERS, None)
+    if servers is not None:
+        servers.stop()
+
+
+def _worker_id() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    url = await dbsetup.worker_database(os.environ["DATABASE_URL"], _worker_id())
+    db.configure(url)
+    await db.open_pool(20)
+    yield url
+    await db.close_pool()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    index = 1 + int(_worker_id().removeprefix("gw") or 0) % 15
+    return dbsetup.with_redis_db(os.environ["REDIS_URL"], index)
+
+
+@pytest.fixture(scope="session")
+async def redis(redis_url: str) -> AsyncIterator[ArqRedis]:
+    pool = await create_pool(RedisSettings.from_dsn(redis_url))
+    yield pool
+    await pool.aclose()
+
+
+@pytest.fixture(scope="session")
+async def _tables(database_url: str) -> list[str]:
+    rows = await db.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migration'"
+    )
+    return [r["tablename"] for r in rows]
+
+
+@pytest.fixture(autouse=True)
+async def clean(_tables: list[str], redis: ArqRedis) -> None:
+    """Every test starts from empty tables and an empty Redis database."""
+    await db.execute(f"TRUNCATE {', '.join(_tables)} RESTART IDENTITY CASCADE")
+    program._cache = None
+    await redis.flushdb()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        shop_secret="test-shop-secret",
+        jwt_secret="test-jwt-secret-that-is-long-enough",
+        admin_email="admin@test.example",
+        admin_password="admin-password-1",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FrozenClock, redis: ArqRedis) -> Any:
+    from api.app import create_app
+
+    return create_app(settings, clock=clock, redis=redis, manage_resources=False)
+
+
+@pytest.fixture
+async def api(app: Any, settings: Settings, clock: FrozenClock) -> AsyncIterator[Api]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield Api(client=client, settings=settings, clock=clock)
+
+
+@pytest.fixture
+def anyio_backend() -> Iterator[str]:
+    yield "asyncio"
