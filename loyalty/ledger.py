@@ -1,9 +1,15 @@
-"""The append-only points ledger and the balance cache it keeps on the member row.
+"""The append-only points ledger, the balance cache on the member row, and point lots.
 
 Every change of points is :func:`post`: one entry with a unique idempotency key and signed
 deltas per balance, and the same deltas added to the member's cached columns in the same
-statement pair. A repeated key changes nothing, so every caller may safely retry.
+transaction. A repeated key changes nothing, so every caller may safely retry.
 :func:`drift` proves cache == ledger for every member.
+
+Lots: every credit of available points becomes a lot (or gives back the lots a reversed debit
+had used); every debit consumes lots oldest first (optionally only lots earned since a date,
+or only named lots) and records which, in ``lot_use``. The sum of remaining lot points equals
+the positive part of the available balance; a debit beyond the lots (a clawback of points
+already spent) takes the balance negative without touching lots.
 """
 
 from __future__ import annotations
@@ -40,6 +46,22 @@ class Balances:
     expired: int
 
 
+@dataclass(frozen=True, slots=True)
+class LotRule:
+    """How an entry touches lots.
+
+    ``earned_since``: a debit may use only lots earned at or after it (rule 5's age limit).
+    ``only_lots``: a debit uses only these lots (per-lot expiry names the lots it expires).
+    ``restore_entry``: a credit gives back first the lots this earlier debit consumed.
+    ``expires_at``: the expiry of a new lot (per-lot validity), else none.
+    """
+
+    earned_since: datetime | None = None
+    only_lots: tuple[int, ...] | None = None
+    restore_entry: int | None = None
+    expires_at: datetime | None = None
+
+
 _INSERT = """
 INSERT INTO ledger_entry (member, kind, available, pending, lifetime, spent, expired,
     idempotency_key, order_id, coupon_id, actor, reason, effective_at, created_at, meta)
@@ -69,10 +91,13 @@ async def post(
     actor: str | None = None,
     reason: str | None = None,
     meta: dict[str, Any] | None = None,
+    lots: LotRule | None = None,
 ) -> Balances | None:
-    """Write one entry and move the cache; ``None`` when ``key`` was already posted.
+    """Write one entry, move the cache and the lots; ``None`` when ``key`` was already posted.
 
-    Must run inside a transaction: the entry and the cache move together or not at all.
+    Must run inside a transaction: the entry, the cache and the lots move together or not at
+    all. The member row is locked by the cache update before lots are touched, so lots of one
+    member never change concurrently.
     """
     if db.DB.current_transaction.get() is None:
         raise RuntimeError("ledger.post must run inside a transaction")
@@ -107,7 +132,118 @@ async def post(
         now,
     )
     assert row is not None, f"member {member_id} vanished under a ledger entry"
-    return Balances(**dict(row))
+    balances = Balances(**dict(row))
+    rule = lots or LotRule()
+    if delta.available > 0:
+        await _credit_lots(
+            member_id, entry_id, delta.available, balances.available, effective_at or now, rule
+        )
+    elif delta.available < 0:
+        await _debit_lots(member_id, entry_id, -delta.available, rule)
+    return balances
+
+
+async def _credit_lots(
+    member_id: int,
+    entry_id: int,
+    points: int,
+    available_after: int,
+    earned_at: datetime,
+    rule: LotRule,
+) -> None:
+    """Credit ``points`` to lots; the part that only repays a negative balance makes none."""
+    to_lots = min(points, max(available_after, 0))
+    if to_lots <= 0:
+        return
+    if rule.restore_entry is not None:
+        to_lots -= await _restore(rule.restore_entry, to_lots)
+    if to_lots > 0:
+        await db.execute(
+            """INSERT INTO point_lot (member, entry, earned_at, expires_at, points, remaining)
+               VALUES ($1, $2, $3, $4, $5, $5)""",
+            member_id,
+            entry_id,
+            earned_at,
+            rule.expires_at,
+            to_lots,
+        )
+
+
+async def _restore(debit_entry: int, points: int) -> int:
+    """Give back up to ``points`` to the lots ``debit_entry`` used, most recent lots first."""
+    restored = await db.fetchval(
+        """WITH used AS (
+               SELECT u.lot, sum(u.points) AS points FROM lot_use u
+               WHERE u.entry = $1 GROUP BY u.lot
+           ), room AS (
+               SELECT l.id, least(used.points, l.points - l.remaining) AS room, l.earned_at
+               FROM used JOIN point_lot l ON l.id = used.lot
+           ), ordered AS (
+               SELECT id, room,
+                      sum(room) OVER (ORDER BY earned_at DESC, id DESC) - room AS before
+               FROM room WHERE room > 0
+           ), give AS (
+               SELECT id, least(room, $2 - before) AS give FROM ordered WHERE before < $2
+           ), upd AS (
+               UPDATE point_lot l SET remaining = l.remaining + give.give FROM give
+               WHERE l.id = give.id RETURNING give.give
+           )
+           SELECT coalesce(sum(give), 0) FROM upd""",
+        debit_entry,
+        points,
+    )
+    return int(restored)
+
+
+async def _debit_lots(member_id: int, entry_id: int, points: int, rule: LotRule) -> None:
+    """Consume up to ``points`` from open lots, oldest first, recording each use."""
+    await db.execute(
+        """WITH ordered AS (
+               SELECT id, remaining,
+                      sum(remaining) OVER (ORDER BY earned_at, id) - remaining AS before
+               FROM point_lot
+               WHERE member = $1 AND remaining > 0
+                 AND ($4::timestamptz IS NULL OR earned_at >= $4)
+                 AND ($5::bigint[] IS NULL OR id = ANY($5))
+           ), take AS (
+               SELECT id, least(remaining, $2 - before) AS take FROM ordered WHERE before < $2
+           ), upd AS (
+               UPDATE point_lot l SET remaining = l.remaining - take.take FROM take
+               WHERE l.id = take.id RETURNING l.id, take.take
+           )
+           INSERT INTO lot_use (entry, lot, points) SELECT $3, id, take FROM upd""",
+        member_id,
+        points,
+        entry_id,
+        rule.earned_since,
+        list(rule.only_lots) if rule.only_lots is not None else None,
+    )
+
+
+async def spendable(member_id: int, *, earned_since: datetime | None = None) -> int:
+    """Points a debit restricted to lots earned since ``earned_since`` could use now."""
+    total = await db.fetchval(
+        """SELECT coalesce(sum(remaining), 0) FROM point_lot
+           WHERE member = $1 AND remaining > 0
+             AND ($2::timestamptz IS NULL OR earned_at >= $2)""",
+        member_id,
+        earned_since,
+    )
+    return int(total)
+
+
+async def lot_drift(limit: int = 100) -> list[dict[str, Any]]:
+    """Members whose open lots do not add up to the positive part of their balance."""
+    rows = await db.fetch(
+        """SELECT m.customer_id, m.available, coalesce(l.remaining, 0) AS lots
+           FROM member m LEFT JOIN (
+               SELECT member, sum(remaining) AS remaining FROM point_lot GROUP BY member
+           ) l ON l.member = m.id
+           WHERE greatest(m.available, 0) <> coalesce(l.remaining, 0)
+           ORDER BY m.id LIMIT $1""",
+        limit,
+    )
+    return [dict(r) for r in rows]
 
 
 async def drift(limit: int = 100) -> list[dict[str, Any]]:

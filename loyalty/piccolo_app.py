@@ -18,6 +18,8 @@ APP_CONFIG = AppConfig(
         tables.StaffSession,
         tables.AuditLog,
         tables.Notification,
+        tables.PointLot,
+        tables.LotUse,
     ],
     migration_dependencies=[],
     commands=[],

@@ -159,3 +159,25 @@ class Notification(Table, db=DB):
     next_attempt_at = Timestamptz()
     created_at = Timestamptz()
     processed_at = Timestamptz(null=True, default=None)
+
+
+class PointLot(Table, db=DB, tablename="point_lot"):
+    """Points credited together, spent oldest first. ``remaining`` sums to the positive
+    part of the member's available balance; per-lot validity expires each lot on its own."""
+
+    id = BigSerial(primary_key=True)
+    member = ForeignKey(Member, index=True, on_delete=OnDelete.restrict)
+    entry = BigInt()
+    earned_at = Timestamptz()
+    expires_at = Timestamptz(null=True, default=None)
+    points = BigInt()
+    remaining = BigInt()
+
+
+class LotUse(Table, db=DB, tablename="lot_use"):
+    """Which lots a debiting ledger entry consumed, so a reversal can give them back."""
+
+    id = BigSerial(primary_key=True)
+    entry = BigInt(index=True)
+    lot = ForeignKey(PointLot, index=True, on_delete=OnDelete.restrict)
+    points = BigInt()

@@ -10,7 +10,7 @@ async def test_order_pending_then_confirmed(api: Api) -> None:
     assert placed["points"] == 1234 and placed["points_state"] == "pending"
     assert await balances("c-1") == {
         "available": 0,
-        "pending": 123,
+        "pending": 1234,
         "lifetime": 0,
         "spent": 0,
         "expired": 0,
@@ -20,9 +20,9 @@ async def test_order_pending_then_confirmed(api: Api) -> None:
     done = await api.order("o-1", customer_id="c-1", total_minor=12_345, status="completed")
     assert done["points_state"] == "confirmed"
     assert await balances("c-1") == {
-        "available": 123,
+        "available": 1234,
         "pending": 0,
-        "lifetime": 123,
+        "lifetime": 1234,
         "spent": 0,
         "expired": 0,
     }
@@ -34,5 +34,5 @@ async def test_order_pending_then_confirmed(api: Api) -> None:
 async def test_me_shows_balance_and_missing_points(api: Api) -> None:
     await api.order("o-1", customer_id="c-1", total_minor=20_000, status="completed")
     me = await api.me("c-1")
-    assert me["balance"]["available"] == 200
-    assert me["balance"]["points_to_next_reward"] == 4_800
+    assert me["balance"]["available"] == 2_000
+    assert me["balance"]["points_to_next_reward"] == 3_000
