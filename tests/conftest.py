@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,9 +46,13 @@ _SERVERS = pytest.StashKey[Any]()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return
+    dbsetup.drop_run_databases(os.environ["DATABASE_URL"])
     servers = config.stash.get(_SERVERS, None)
     if servers is not None:
         servers.stop()
+        shutil.rmtree(ROOT / ".data" / "test" / dbsetup.run_id(), ignore_errors=True)
 
 
 def _worker_id() -> str:
