@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -129,11 +130,9 @@ async def adjust(
                 "removal would take the balance below zero",
                 available=member["available"],
             )
-        key = (
-            f"adjust:{member['id']}:{key}"
-            if key
-            else f"adjust:{member['id']}:{now.isoformat()}:{actor}"
-        )
+        # Without a caller key every call is a new adjustment (two identical corrections
+        # in the same second are both meant); with one, a retried request applies once.
+        key = f"adjust:{member['id']}:{key or uuid.uuid4().hex}"
         balances = await ledger.post(
             member["id"],
             "adjustment",

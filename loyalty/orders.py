@@ -62,6 +62,7 @@ class OrderRow:
     points_state: str
     clawed_back: int
     placed_at: datetime
+    new: bool
     flags: list[str] = field(default_factory=list)
 
     @classmethod
@@ -77,6 +78,7 @@ class OrderRow:
             points_state=r["points_state"],
             clawed_back=r["clawed_back"],
             placed_at=r["placed_at"],
+            new=r["state_digest"] == "",
             flags=list(db.loads(r["flags"]) or []),
         )
 
@@ -140,7 +142,7 @@ async def _lock(order_id: str, member_id: int, state: OrderIn, now: datetime) ->
 
 async def _advance(order: OrderRow, state: OrderIn, rules: ProgramRules, now: datetime) -> None:
     """Move the order to the merged state, posting each ledger entry the change needs."""
-    first_sight = order.points_state == "none"
+    first_sight = order.new
     order.status = state.status if first_sight else merge_status(order.status, state.status)
     if order.points_state in ("none", "pending"):
         order.total_minor = state.total_minor

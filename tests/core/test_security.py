@@ -1,0 +1,172 @@
+"""Who may call what, and what bad input gets: always a 4xx with an error body, nothing written."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import jwt
+import msgspec
+import pytest
+
+from api import signing
+from loyalty import db
+from tests.helpers import Api
+
+ORDER = {
+    "customer_id": "c-1",
+    "status": "completed",
+    "currency": "EUR",
+    "total_minor": 1_000,
+    "placed_at": "2026-03-01T10:00:00+00:00",
+}
+
+
+async def written() -> int:
+    return int(await db.fetchval("SELECT count(*) FROM member") or 0) + int(
+        await db.fetchval("SELECT count(*) FROM ledger_entry") or 0
+    )
+
+
+def assert_error(response: object, status: int, code: str | None = None) -> None:
+    import httpx
+
+    assert isinstance(response, httpx.Response)
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body["error"]) >= {"code", "message"}
+    if code is not None:
+        assert body["error"]["code"] == code
+
+
+async def test_shopper_reads_only_their_own_member(api: Api) -> None:
+    await api.order("o-1", customer_id="alice", total_minor=5_000, status="completed")
+    await api.order("o-2", customer_id="bob", total_minor=9_000, status="completed")
+    alice = await api.me("alice")
+    assert alice["customer_id"] == "alice" and alice["balance"]["available"] == 500
+    ledger = await api.client.get("/v1/me/ledger", headers=api.shopper("alice"))
+    assert {e["order_id"] for e in ledger.json()["items"]} == {"o-1"}
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        None,
+        "not-a-jwt",
+        jwt.encode(
+            {"sub": "alice", "exp": 4_102_444_800},
+            "wrong-secret-wrong-secret-wrong-secret-1234",
+            "HS256",
+        ),
+        jwt.encode({"sub": "alice"}, "test-jwt-secret-that-is-long-enough", "HS256"),
+        jwt.encode({"exp": 4_102_444_800}, "test-jwt-secret-that-is-long-enough", "HS256"),
+    ],
+    ids=["missing", "garbage", "wrong-key", "no-exp", "no-sub"],
+)
+async def test_bad_shopper_tokens_are_refused(api: Api, token: str | None) -> None:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    assert_error(await api.client.get("/v1/me", headers=headers), 401)
+
+
+async def test_expired_token_is_refused(api: Api) -> None:
+    await api.order("o-1", customer_id="alice", total_minor=5_000)
+    headers = api.shopper("alice", ttl=timedelta(minutes=5))
+    api.clock.advance(minutes=6)
+    assert_error(await api.client.get("/v1/me", headers=headers), 401, "token_expired")
+
+
+async def test_issuer_and_audience_checked_when_configured(api: Api) -> None:
+    from dataclasses import replace
+
+    api.client._transport.app.state.settings = replace(  # type: ignore[attr-defined]
+        api.settings, jwt_issuer="shop", jwt_audience="loyalty"
+    )
+    ok = jwt.encode(
+        {"sub": "a", "exp": 4_102_444_800, "iss": "shop", "aud": "loyalty"},
+        api.settings.jwt_secret or "",
+        "HS256",
+    )
+    bad = jwt.encode(
+        {"sub": "a", "exp": 4_102_444_800, "iss": "other", "aud": "loyalty"},
+        api.settings.jwt_secret or "",
+        "HS256",
+    )
+    assert (
+        await api.client.get("/v1/me", headers={"authorization": f"Bearer {ok}"})
+    ).status_code == 404
+    assert_error(await api.client.get("/v1/me", headers={"authorization": f"Bearer {bad}"}), 401)
+
+
+async def put_raw(api: Api, body: bytes, headers: dict[str, str]) -> object:
+    return await api.client.put("/v1/shop/orders/o-1", content=body, headers=headers)
+
+
+async def test_signature_missing_bad_or_stale_gets_401_and_writes_nothing(api: Api) -> None:
+    body = msgspec.json.encode(ORDER)
+    ts = int(api.clock.now().timestamp())
+    cases = {
+        "missing_signature": {},
+        "invalid_signature": {signing.HEADER: signing.sign("other-secret", body, ts)},
+        "stale_signature": {signing.HEADER: signing.sign("test-shop-secret", body, ts - 301)},
+    }
+    for code, headers in cases.items():
+        assert_error(await put_raw(api, body, headers), 401, code)
+    tampered = msgspec.json.encode({**ORDER, "total_minor": 99_999})
+    assert_error(await put_raw(api, tampered, api.signed(body)), 401, "invalid_signature")
+    malformed = {signing.HEADER: "v1=abc"}
+    assert_error(await put_raw(api, body, malformed), 401, "invalid_signature")
+    assert await written() == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        (b"{not json", 400),
+        (msgspec.json.encode({**ORDER, "total_minor": -5}), 400),
+        (msgspec.json.encode({**ORDER, "status": "shipped"}), 400),
+        (msgspec.json.encode({**ORDER, "currency": "euro"}), 400),
+        (msgspec.json.encode({**ORDER, "surprise": 1}), 400),
+        (msgspec.json.encode({k: v for k, v in ORDER.items() if k != "customer_id"}), 400),
+        (msgspec.json.encode({**ORDER, "total_minor": 10**30}), 400),
+        (msgspec.json.encode({**ORDER, "items": [{"sku": "", "quantity": 0}]}), 400),
+        (msgspec.json.encode([1, 2, 3]), 400),
+        (b"", 400),
+    ],
+    ids=[
+        "malformed",
+        "negative",
+        "status",
+        "currency",
+        "unknown-field",
+        "missing",
+        "huge",
+        "bad-item",
+        "array",
+        "empty",
+    ],
+)
+async def test_bad_order_bodies_get_4xx_and_write_nothing(
+    api: Api, payload: bytes, status: int
+) -> None:
+    assert_error(await put_raw(api, payload, api.signed(payload)), status)
+    assert await written() == 0
+
+
+async def test_10_mb_body_is_refused(api: Api) -> None:
+    payload = b'{"customer_id": "' + b"x" * 10_000_000 + b'"}'
+    response = await put_raw(api, payload, api.signed(payload))
+    assert_error(response, 413, "body_too_large")
+    assert await written() == 0
+
+
+@pytest.mark.parametrize("order_id", ["a" * 200, "bad id", "%00"])
+async def test_bad_order_ids_are_refused(api: Api, order_id: str) -> None:
+    body = msgspec.json.encode(ORDER)
+    r = await api.client.put(f"/v1/shop/orders/{order_id}", content=body, headers=api.signed(body))
+    assert r.status_code in (400, 404), r.text
+    assert "error" in r.json()
+    assert await written() == 0
+
+
+async def test_unknown_route_and_method_get_error_bodies(api: Api) -> None:
+    assert_error(await api.client.get("/v1/nowhere"), 404, "not_found")
+    assert_error(await api.client.delete("/v1/me"), 405, "method_not_allowed")
