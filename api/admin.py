@@ -190,10 +190,10 @@ class AdminController(Controller):
                 return StaffOut(
                     email=str(s["email"]),
                     name=s["name"],
-                    role=str(s["role"]),  # type: ignore[arg-type]
+                    role=str(s["role"]),
                     active=bool(s["active"]),
                     created_at=s["created_at"],
-                )  # type: ignore[arg-type]
+                )
         raise NotFound("staff_not_found", email)
 
     @get("/audit", guards=[allow("audit.read")])

