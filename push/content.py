@@ -82,6 +82,14 @@ def skipped(key: str, reason: str) -> DeliveryResult:
     return DeliveryResult(key=key, outcome="skipped", reason=reason)
 
 
+def complete(results: list[DeliveryResult | None]) -> list[DeliveryResult]:
+    """The results of a batch, checked to have one answer per message."""
+    done = [r for r in results if r is not None]
+    if len(done) != len(results):
+        raise RuntimeError("a message of the batch got no delivery result")
+    return done
+
+
 class PushSender(Protocol):
     """Anything that delivers pushes: FCM, APNs, or the stand-in for a missing one."""
 

@@ -21,7 +21,7 @@ class LoopbackServer:
         self.port = port
         self.table = BehaviourTable()
         self._server: asyncio.Server | None = None
-        self._transports: set[asyncio.BaseTransport] = set()
+        self._transports: set[asyncio.Transport] = set()
 
     def behave(self, key: str, behaviour: Behaviour) -> None:
         """Answer ``key`` (a token or an address) with ``behaviour`` from now on."""
@@ -66,11 +66,13 @@ class LoopbackServer:
 
     def track(self, transport: asyncio.BaseTransport) -> None:
         """Protocols call this from ``connection_made`` so :meth:`stop` can drop them."""
-        self._transports.add(transport)
+        if isinstance(transport, asyncio.Transport):
+            self._transports.add(transport)
 
     def untrack(self, transport: asyncio.BaseTransport | None) -> None:
         """Protocols call this from ``connection_lost``."""
-        self._transports.discard(transport)  # type: ignore[arg-type]
+        if isinstance(transport, asyncio.Transport):
+            self._transports.discard(transport)
 
     async def __aenter__(self) -> Self:
         return await self.start()

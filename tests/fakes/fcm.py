@@ -41,6 +41,7 @@ class Reply:
     status: int
     body: dict[str, Any]
     headers: tuple[tuple[str, str], ...] = ()
+    raw: bytes | None = None  # a non-JSON body, as Google's front end sends for bad paths
 
 
 class FakeFcm(LoopbackServer):
@@ -55,6 +56,7 @@ class FakeFcm(LoopbackServer):
         self.messages: list[dict[str, Any]] = []
         self.send_count = 0
         self.token_count = 0
+        self.service_account: Path | None = None
         self._public_key: bytes | None = None
         self._issued: set[str] = set()
         self._ids = itertools.count(1)
@@ -73,7 +75,12 @@ class FakeFcm(LoopbackServer):
         self._public_key = make_service_account(
             path, token_uri=self.token_uri, project_id=self.project_id
         )
+        self.service_account = path
         return path
+
+    def revoke_tokens(self) -> None:
+        """Refuse every access token issued so far (401), as after a key rotation."""
+        self._issued.clear()
 
     def tokens(self) -> list[str]:
         """Targets of the recorded messages, in arrival order."""
@@ -92,7 +99,7 @@ class FakeFcm(LoopbackServer):
             return self._token(body)
         if method == "POST" and path == f"/v1/projects/{self.project_id}/messages:send":
             return self._send(headers, body)
-        return _google_error(404, "NOT_FOUND", f"no route for {method} {path}")
+        return Reply(404, {}, raw=b"<html><title>Error 404 (Not Found)!!1</title></html>")
 
     def _token(self, body: bytes) -> Reply:
         form = parse_qs(body.decode())
@@ -209,9 +216,10 @@ class _Http11(asyncio.Protocol):
         reply = self.fake.handle(method, path, headers, body)
         if reply is None or self.transport is None:
             return
-        payload = json.dumps(reply.body).encode()
+        payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
+        kind = "text/html" if reply.raw is not None else "application/json"
         head = [f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Error')}",
-                "Content-Type: application/json; charset=UTF-8",
+                f"Content-Type: {kind}; charset=UTF-8",
                 f"Content-Length: {len(payload)}"]
         head += [f"{name}: {value}" for name, value in reply.headers]
         self.transport.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)

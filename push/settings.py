@@ -1,0 +1,146 @@
+"""Build the delivery senders from the ``LOYALTY_*`` environment, once, at start.
+
+A channel without credentials gets a :class:`SkippingSender`, so the outbox still drains
+(every message ``skipped`` with e.g. ``fcm_not_configured``) and a shop can run with email
+only. A channel configured by halves is a mistake worth stopping for: it raises
+:class:`DeliveryConfigError` naming the missing variables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from push.apns import ApnsSender
+from push.content import (
+    DeliveryResult,
+    EmailMessage,
+    EmailSender,
+    PushMessage,
+    PushSender,
+    complete,
+    skipped,
+)
+from push.fcm import FcmSender
+from push.smtp import SmtpSender, parse_tls_mode
+
+log = logging.getLogger(__name__)
+
+APNS_VARS = ("LOYALTY_APNS_KEY_FILE", "LOYALTY_APNS_KEY_ID", "LOYALTY_APNS_TEAM_ID",
+             "LOYALTY_APNS_TOPIC")
+SMTP_VARS = ("LOYALTY_SMTP_HOST", "LOYALTY_SMTP_SENDER")
+Msg = TypeVar("Msg", PushMessage, EmailMessage)
+
+
+class DeliveryConfigError(ValueError):
+    """A delivery channel is configured by halves."""
+
+
+class SkippingSender(Generic[Msg]):
+    """Stands in for a channel without credentials: answers ``skipped`` with ``reason``."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    async def send(self, batch: Sequence[Msg]) -> list[DeliveryResult]:
+        return [skipped(_key(m), self.reason) for m in batch]
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+@dataclass(frozen=True)
+class Senders:
+    """One sender per channel; :meth:`send_push` routes each message by its provider."""
+
+    fcm: PushSender
+    apns: PushSender
+    email: EmailSender
+
+    async def send_push(self, batch: Sequence[PushMessage]) -> list[DeliveryResult]:
+        """Send a mixed batch, both providers at once; results in the batch's order."""
+        by_provider: dict[str, list[int]] = {"fcm": [], "apns": []}
+        for index, msg in enumerate(batch):
+            by_provider[msg.provider].append(index)
+        fcm_results, apns_results = await asyncio.gather(
+            self.fcm.send([batch[i] for i in by_provider["fcm"]]),
+            self.apns.send([batch[i] for i in by_provider["apns"]]),
+        )
+        results: list[DeliveryResult | None] = [None] * len(batch)
+        for indexes, answers in ((by_provider["fcm"], fcm_results),
+                                 (by_provider["apns"], apns_results)):
+            for index, answer in zip(indexes, answers, strict=True):
+                results[index] = answer
+        return complete(results)
+
+    async def send_email(self, batch: Sequence[EmailMessage]) -> list[DeliveryResult]:
+        return await self.email.send(list(batch))
+
+    async def close(self) -> None:
+        await asyncio.gather(self.fcm.close(), self.apns.close(), self.email.close())
+
+
+def senders_from_env(env: Mapping[str, str]) -> Senders:
+    """Build every sender the environment has credentials for; skip the others."""
+    return Senders(fcm=fcm_from_env(env), apns=apns_from_env(env), email=smtp_from_env(env))
+
+
+def fcm_from_env(env: Mapping[str, str]) -> PushSender:
+    credentials = _get(env, "LOYALTY_FCM_CREDENTIALS")
+    if credentials is None:
+        log.info("FCM not configured (LOYALTY_FCM_CREDENTIALS): pushes to FCM are skipped")
+        return SkippingSender[PushMessage]("fcm_not_configured")
+    return FcmSender(credentials, endpoint=_get(env, "LOYALTY_FCM_ENDPOINT"))
+
+
+def apns_from_env(env: Mapping[str, str]) -> PushSender:
+    if not _complete(env, APNS_VARS, "APNs"):
+        log.info("APNs not configured (%s): pushes to APNs are skipped", ", ".join(APNS_VARS))
+        return SkippingSender[PushMessage]("apns_not_configured")
+    key_file, key_id, team_id, topic = (env[name].strip() for name in APNS_VARS)
+    return ApnsSender(
+        key_file, key_id, team_id, topic,
+        endpoint=_get(env, "LOYALTY_APNS_ENDPOINT"),
+        ca_file=_get(env, "LOYALTY_APNS_CA_FILE"),
+        use_sandbox=_flag(env, "LOYALTY_APNS_SANDBOX"),
+    )
+
+
+def smtp_from_env(env: Mapping[str, str]) -> EmailSender:
+    if not _complete(env, SMTP_VARS, "SMTP"):
+        log.info("SMTP not configured (%s): emails are skipped", ", ".join(SMTP_VARS))
+        return SkippingSender[EmailMessage]("smtp_not_configured")
+    tls = parse_tls_mode(_get(env, "LOYALTY_SMTP_TLS"))
+    default_port = {"tls": 465, "starttls": 587}.get(tls, 25)
+    return SmtpSender(
+        env["LOYALTY_SMTP_HOST"].strip(),
+        int(_get(env, "LOYALTY_SMTP_PORT") or default_port),
+        sender=env["LOYALTY_SMTP_SENDER"].strip(),
+        username=_get(env, "LOYALTY_SMTP_USER"),
+        password=_get(env, "LOYALTY_SMTP_PASSWORD"),
+        tls=tls,
+    )
+
+
+def _complete(env: Mapping[str, str], names: Sequence[str], channel: str) -> bool:
+    """True when all are set, False when none is; raise when only some are."""
+    missing = [name for name in names if _get(env, name) is None]
+    if missing and len(missing) < len(names):
+        raise DeliveryConfigError(f"{channel} is partly configured; missing {', '.join(missing)}")
+    return not missing
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return (_get(env, name) or "").lower() in {"1", "true", "yes", "on"}
+
+
+def _key(msg: PushMessage | EmailMessage) -> str:
+    return msg.token if isinstance(msg, PushMessage) else msg.to
