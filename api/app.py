@@ -17,18 +17,31 @@ from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from admin_ui.render import template_config
+from admin_ui.routes import ROUTER as ADMIN_PAGES
+from api.activity import ActivityController
+from api.checkout import CheckoutController
 from api.admin import AdminController, AuthController
+from api.devices import DevicesController
 from api.errors import EXCEPTION_HANDLERS
 from api.health import health
+from api.insight import InsightController
 from api.me import MeController
+from api.rewards import AdminRewardsController, MeRewardsController
 from api.shop import ShopController
+from api.templates import TemplatesController
 from loyalty import db, staff
 from loyalty.clock import Clock, SystemClock
+from loyalty.notify import kick
 from loyalty.settings import Settings
 
 log = logging.getLogger("loyalty")
 
 ROUTE_HANDLERS: list[Any] = [health, ShopController, MeController, AuthController, AdminController]
+ROUTE_HANDLERS += [InsightController, ADMIN_PAGES]
+ROUTE_HANDLERS += [ActivityController]
+ROUTE_HANDLERS += [CheckoutController, MeRewardsController, AdminRewardsController]
+ROUTE_HANDLERS += [DevicesController, TemplatesController]
 
 OPENAPI = OpenAPIConfig(
     title="Loyalty engine",
@@ -84,6 +97,8 @@ def create_app(
         route_handlers=[*ROUTE_HANDLERS, *(extra_handlers or [])],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OPENAPI,
+        template_config=template_config(),
+        middleware=[kick.middleware],
         on_startup=[startup],
         on_shutdown=[shutdown],
         request_max_body_size=settings.max_body_bytes,

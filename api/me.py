@@ -11,20 +11,26 @@ from litestar.params import QueryParameter
 from api.deps import CustomerId, provide_customer_id
 from loyalty import ledger, members, program
 from loyalty.errors import Invalid
+from loyalty.validity import stamps
 from schemas.me import Balance, LedgerEntryOut, LedgerPage, MeOut
 
 
-def balance_of(member: dict[str, Any], threshold: int) -> Balance:
+def balance_of(
+    member: dict[str, Any], threshold: int, outlook: stamps.Outlook | None = None
+) -> Balance:
     to_next = max(threshold - member["available"], 0) if threshold > 0 else None
+    outlook = outlook or stamps.Outlook()
     return Balance(
         available=member["available"],
         pending=member["pending"],
         lifetime=member["lifetime"],
         spent=member["spent"],
         expired=member["expired"],
-        expires_at=member["points_expire_at"],
+        expires_at=outlook.expires_at,
         points_to_next_reward=to_next,
         next_reward_threshold=threshold or None,
+        expires_on=outlook.expires_on,
+        expiring_points=outlook.points,
     )
 
 
@@ -69,7 +75,7 @@ class MeController(Controller):
             birthday=member["birthday"],
             blocked=member["blocked"],
             member_since=member["created_at"],
-            balance=balance_of(member, rules.threshold_points),
+            balance=balance_of(member, rules.threshold_points, await stamps.outlook(member, rules)),
         )
 
     @get("/ledger")

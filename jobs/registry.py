@@ -24,6 +24,9 @@ def job(name: str) -> Callable[[JobFn], JobFn]:
 
 def load_all() -> dict[str, JobFn]:
     """Import the modules that register jobs, then return the registry."""
-    import jobs.scheduled  # noqa: F401
+    import jobs.activity
+    import jobs.notify
+    import jobs.scheduled
+    import jobs.validity  # noqa: F401
 
     return JOBS

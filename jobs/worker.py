@@ -16,6 +16,7 @@ from arq.worker import Worker
 from jobs.registry import load_all
 from loyalty import db
 from loyalty.clock import Clock, SystemClock
+from loyalty.notify import runtime as notify_runtime
 from loyalty.settings import Settings
 
 
@@ -32,6 +33,11 @@ def _as_arq(name: str) -> Any:
 
 CRON_SCHEDULE: dict[str, dict[str, Any]] = {
     # name -> arq cron keyword arguments (UTC). Jobs not listed run only when asked.
+    "birthdays": {"minute": 5},  # hourly: each time zone soon after 08:00 local
+    "deliver": {"second": 30},  # the outbox sweeper: every minute, whatever Redis missed
+    "expire": {"minute": 2},  # hourly: points expire soon after each time zone's midnight
+    "remind": {"hour": 8, "minute": 17},  # daily: one run lands on each member's local day
+    "summary": {"hour": 7, "minute": 32},  # daily; sends from the scheduled local day, once
 }
 
 
@@ -59,8 +65,10 @@ def build_worker(
             assert settings.database_url
             db.configure(settings.database_url)
             await db.open_pool(settings.db_pool_size)
+        ctx["delivery"] = await notify_runtime.start(settings)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        await notify_runtime.stop(ctx.get("delivery"))
         if manage_pool:
             await db.close_pool()
 

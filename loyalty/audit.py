@@ -45,3 +45,38 @@ async def search(
         limit,
     )
     return [{**dict(r), "details": db.loads(r["details"])} for r in rows]
+
+
+async def page(
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    target: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Audit rows newest first, filtered (``action`` may end in ``*`` for a prefix) and
+    keyset-paginated by id (the back office's audit page and its CSV export)."""
+    prefix = action[:-1] if action and action.endswith("*") else None
+    rows = await db.fetch(
+        """SELECT id, at, actor, action, target, reason, details::text AS details FROM audit_log
+           WHERE ($1::text IS NULL OR actor = $1)
+             AND ($2::text IS NULL OR action = $2)
+             AND ($3::text IS NULL OR starts_with(action, $3))
+             AND ($4::text IS NULL OR target = $4)
+             AND ($5::timestamptz IS NULL OR at >= $5)
+             AND ($6::timestamptz IS NULL OR at < $6)
+             AND ($7::bigint IS NULL OR id < $7)
+           ORDER BY id DESC LIMIT $8""",
+        actor,
+        None if prefix is not None else action,
+        prefix,
+        target,
+        since,
+        until,
+        before_id,
+        limit,
+    )
+    return [{**dict(r), "details": db.loads(r["details"])} for r in rows]

@@ -70,8 +70,10 @@ async def serve(settings: Settings, *, worker: bool, demo: bool) -> None:
 
     from api.app import create_app
     from jobs.worker import build_worker
+    from loyalty.notify import localfakes
 
     await prepare(settings, demo=demo)
+    settings, fakes = await localfakes.maybe_start(settings) if worker else (settings, None)
     assert settings.redis_url
     redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
     app = create_app(settings, redis=redis, manage_resources=False)
@@ -94,6 +96,8 @@ async def serve(settings: Settings, *, worker: bool, demo: bool) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
         await redis.aclose()
         await db.close_pool()
+        if fakes is not None:
+            await fakes.stop()
 
 
 async def run_job(settings: Settings, name: str, as_of: datetime) -> dict[str, object]:

@@ -12,9 +12,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from loyalty import db, program
+from loyalty.rewards import demo as rewards_demo
 from schemas.program import CouponTerms, ProgramRules, Validity
 
 SEEDERS: list[Callable[[datetime], Awaitable[None]]] = []
+SEEDERS.append(rewards_demo.seed)
 
 
 def demo_rules() -> ProgramRules:

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from loyalty import db
+from loyalty.validity.stamps import lot_expiry
 
 BALANCES = ("available", "pending", "lifetime", "spent", "expired")
 
@@ -158,13 +159,14 @@ async def _credit_lots(
     if rule.restore_entry is not None:
         to_lots -= await _restore(rule.restore_entry, to_lots)
     if to_lots > 0:
+        expires_at = rule.expires_at or await lot_expiry(member_id, earned_at)
         await db.execute(
             """INSERT INTO point_lot (member, entry, earned_at, expires_at, points, remaining)
                VALUES ($1, $2, $3, $4, $5, $5)""",
             member_id,
             entry_id,
             earned_at,
-            rule.expires_at,
+            expires_at,
             to_lots,
         )
 
@@ -218,6 +220,73 @@ async def _debit_lots(member_id: int, entry_id: int, points: int, rule: LotRule)
         rule.earned_since,
         list(rule.only_lots) if rule.only_lots is not None else None,
     )
+
+
+async def post_expiries(
+    member_ids: list[int], lots_sql: str, args: tuple[Any, ...], *, now: datetime
+) -> list[int]:
+    """The bulk form of :func:`post` for the expiry job (``loyalty.validity.expiry``).
+
+    ``lots_sql`` (its parameters are ``args``, from ``$1``) selects ``member, lot, points, key,
+    effective_at, meta``: each lot gives ``points`` of its remainder, and each distinct ``key``
+    becomes one ``expire`` entry moving their sum from ``available`` to ``expired``. The same
+    guarantees as :func:`post`: inside a transaction; the members are locked first (id order)
+    so the lots read are current; a key already posted changes nothing; the cache, the lots and
+    ``lot_use`` move with exactly the entries written. In the same single update of each member
+    row, a rolling date (``points_expire_at``) that has passed is consumed. Returns the new
+    entries' ids.
+    """
+    if db.DB.current_transaction.get() is None:
+        raise RuntimeError("ledger.post_expiries must run inside a transaction")
+    if not member_ids:
+        return []
+    await db.execute(
+        "SELECT 1 FROM member WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE", member_ids
+    )
+    n = len(args)
+    rows = await db.fetch(
+        f"""WITH picked AS MATERIALIZED (
+               SELECT DISTINCT ON (s.lot) s.member, s.lot, s.points, s.key, s.effective_at,
+                      s.meta
+               FROM ({lots_sql}) AS s JOIN point_lot l ON l.id = s.lot AND l.member = s.member
+               WHERE s.member = ANY(${n + 1}::bigint[]) AND s.points > 0
+           ), g AS (
+               SELECT key, min(member) AS member, sum(points) AS points,
+                      min(effective_at) AS effective_at, min(meta::text)::jsonb AS meta
+               FROM picked GROUP BY key
+           ), entries AS (
+               INSERT INTO ledger_entry (member, kind, available, expired, idempotency_key,
+                   effective_at, created_at, meta)
+               SELECT g.member, 'expire', -g.points, g.points, g.key, g.effective_at,
+                      ${n + 2}, g.meta
+               FROM g
+               ON CONFLICT (idempotency_key) DO NOTHING
+               RETURNING id, member, idempotency_key, expired AS points
+           ), moved AS (
+               SELECT member, sum(points) AS points FROM entries GROUP BY member
+           ), cache AS (
+               UPDATE member m SET available = m.available - coalesce(t.points, 0),
+                   expired = m.expired + coalesce(t.points, 0),
+                   points_expire_at = CASE WHEN m.points_expire_at <= ${n + 2} THEN NULL
+                                           ELSE m.points_expire_at END,
+                   updated_at = ${n + 2}
+               FROM (SELECT DISTINCT id FROM unnest(${n + 1}::bigint[]) AS u(id)) u
+               LEFT JOIN moved t ON t.member = u.id
+               WHERE m.id = u.id AND (t.points IS NOT NULL OR m.points_expire_at <= ${n + 2})
+           ), uses AS (
+               INSERT INTO lot_use (entry, lot, points)
+               SELECT e.id, p.lot, p.points
+               FROM entries e JOIN picked p ON p.key = e.idempotency_key
+           ), lots AS (
+               UPDATE point_lot l SET remaining = l.remaining - p.points
+               FROM entries e JOIN picked p ON p.key = e.idempotency_key WHERE l.id = p.lot
+           )
+           SELECT id FROM entries""",
+        *args,
+        member_ids,
+        now,
+    )
+    return [r["id"] for r in rows]
 
 
 async def spendable(member_id: int, *, earned_since: datetime | None = None) -> int:

@@ -8,7 +8,10 @@ from datetime import date, datetime
 from typing import Any
 
 from loyalty import audit, db, ledger, outbox
+from loyalty.activity import awards as activity_awards
 from loyalty.errors import Conflict, Invalid, NotFound
+from loyalty.rewards import coupons
+from loyalty.validity.dates import is_zone
 
 _COLUMNS = """id, customer_id, email, phone, name, birthday, locale, timezone, newsletter,
     blocked, blocked_reason, available, pending, lifetime, spent, expired, last_order_at,
@@ -26,6 +29,7 @@ class Profile:
     locale: str | None = None
     timezone: str | None = None
     newsletter: bool | None = None
+    referral_code: str | None = None
 
 
 async def ensure(customer_id: str, *, now: datetime) -> int:
@@ -33,20 +37,26 @@ async def ensure(customer_id: str, *, now: datetime) -> int:
     member_id = await db.fetchval("SELECT id FROM member WHERE customer_id = $1", customer_id)
     if member_id is not None:
         return int(member_id)
-    created = await db.fetchval(
-        """INSERT INTO member (customer_id, created_at, updated_at) VALUES ($1, $2, $2)
-           ON CONFLICT (customer_id) DO NOTHING RETURNING id""",
-        customer_id,
-        now,
-    )
-    if created is not None:
-        await outbox.enqueue("welcome", member_id=created, dedupe_key=f"welcome:{created}", now=now)
-        return int(created)
+    async with db.transaction():
+        created = await db.fetchval(
+            """INSERT INTO member (customer_id, created_at, updated_at) VALUES ($1, $2, $2)
+               ON CONFLICT (customer_id) DO NOTHING RETURNING id""",
+            customer_id,
+            now,
+        )
+        if created is not None:
+            welcome = await activity_awards.account_created(created, now=now)
+            await outbox.enqueue(
+                "welcome", member_id=created, dedupe_key=f"welcome:{created}", now=now, data=welcome
+            )
+            return int(created)
     return int(await db.fetchval("SELECT id FROM member WHERE customer_id = $1", customer_id))
 
 
 async def upsert_profile(customer_id: str, profile: Profile, *, now: datetime) -> dict[str, Any]:
     """Create or update a member's profile (the shop's ``PUT /v1/shop/customers``)."""
+    if profile.timezone is not None and not is_zone(profile.timezone):
+        raise Invalid("invalid_timezone", "timezone must be an IANA time zone such as Europe/Oslo")
     async with db.transaction():
         member_id = await ensure(customer_id, now=now)
         row = await db.fetchrow(
@@ -64,6 +74,12 @@ async def upsert_profile(customer_id: str, profile: Profile, *, now: datetime) -
             profile.timezone,
             profile.newsletter,
             now,
+        )
+        assert row is not None
+        from loyalty.activity import referrals  # imports this module: import at call time
+
+        await referrals.on_profile(
+            member_id, newsletter=row["newsletter"], referral_code=profile.referral_code, now=now
         )
     assert row is not None
     return dict(row)
@@ -100,7 +116,7 @@ async def search(query: str, *, limit: int = 50) -> list[dict[str, Any]]:
 
 async def _locked(customer_id: str) -> dict[str, Any]:
     row = await db.fetchrow(
-        f"SELECT {_COLUMNS} FROM member WHERE customer_id = $1 FOR UPDATE", customer_id
+        f"SELECT {_COLUMNS} FROM member WHERE customer_id = $1 FOR NO KEY UPDATE", customer_id
     )
     if row is None:
         raise NotFound("member_not_found", f"no member with customer id {customer_id!r}")
@@ -160,6 +176,8 @@ async def adjust(
             now=now,
             data={"points": abs(points), "reason": reason},
         )
+        if points > 0:
+            await coupons.issue_due(member["id"], now=now)  # rule 3: a grant may cross it
     return balances
 
 

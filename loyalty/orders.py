@@ -24,7 +24,9 @@ from typing import Any
 import msgspec
 
 from loyalty import accrual, db, ledger, members, outbox, program
+from loyalty.activity import referrals
 from loyalty.errors import Conflict
+from loyalty.rewards import checkout
 from schemas.program import ProgramRules
 from schemas.shop import OrderIn
 
@@ -111,6 +113,7 @@ async def report(order_id: str, state: OrderIn, *, now: datetime) -> Outcome:
         if record["state_digest"] == state_digest:
             return Outcome(order, changed=False)
         await _advance(order, state, rules, now)
+        await checkout.on_order_report(order, state, rules, now=now)  # coupon, points, rule 3
         await _save(order, state, state_digest, now)
     return Outcome(order, changed=True)
 
@@ -159,6 +162,17 @@ async def _advance(order: OrderRow, state: OrderIn, rules: ProgramRules, now: da
         await _claw_back(order, now)
     if first_sight and order.status != "cancelled":
         await _touch_last_order(order.member_id, state.placed_at)
+    for flag in await referrals.on_order(
+        order.member_id,
+        order.order_id,
+        referral_code=state.referral_code,
+        status=order.status,
+        confirmed=order.points_state == "confirmed",
+        total_minor=order.total_minor,
+        refunded_minor=order.refunded_minor,
+        now=now,
+    ):
+        _flag(order, flag)
 
 
 async def _set_pending(order: OrderRow, state: OrderIn, rules: ProgramRules, now: datetime) -> None:
@@ -262,12 +276,11 @@ async def _post(
 
 
 async def _touch_last_order(member_id: int, placed_at: datetime) -> None:
-    await db.execute(
-        """UPDATE member SET last_order_at = greatest(coalesce(last_order_at, $2), $2)
-           WHERE id = $1""",
-        member_id,
-        placed_at,
-    )
+    """The shop's ``placed_at`` moves the last-order date and, under rolling validity, the
+    date the member's points expire (``loyalty.validity.stamps``)."""
+    from loyalty.validity import stamps  # imported here: this function is validity's hook
+
+    await stamps.on_order(member_id, placed_at)
 
 
 def _flag(order: OrderRow, flag: str) -> None:
@@ -304,3 +317,15 @@ async def _save(order: OrderRow, state: OrderIn, state_digest: str, now: datetim
 async def get(order_id: str) -> dict[str, Any] | None:
     row = await db.fetchrow(f"{_SELECT} WHERE order_id = $1", order_id)
     return None if row is None else dict(row)
+
+
+async def recent_for_member(member_id: int, *, limit: int = 20) -> list[dict[str, Any]]:
+    """A member's latest orders (the back office's member page), newest first."""
+    rows = await db.fetch(
+        """SELECT order_id, status, currency, total_minor, refunded_minor, channel, store_id,
+                  points, points_state, clawed_back, placed_at, flags::text AS flags
+           FROM shop_order WHERE member = $1 ORDER BY placed_at DESC LIMIT $2""",
+        member_id,
+        limit,
+    )
+    return [{**dict(r), "flags": db.loads(r["flags"]) or []} for r in rows]

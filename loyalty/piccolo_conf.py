@@ -10,4 +10,13 @@ from loyalty.db import DB
 
 __all__ = ["APP_REGISTRY", "DB"]
 
-APP_REGISTRY = AppRegistry(apps=["loyalty.piccolo_app"])
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "loyalty.piccolo_app",
+        "loyalty.notify.piccolo_app",
+        "loyalty.rewards.piccolo_app",
+        "loyalty.activity.piccolo_app",
+        "loyalty.validity.piccolo_app",
+        "admin_ui.piccolo_app",
+    ]
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import msgspec
@@ -29,19 +30,28 @@ def validate(rules: ProgramRules) -> None:
         raise Invalid("invalid_program", str(exc), field=exc.field) from exc
 
 
-_cache: tuple[int, ProgramRules] | None = None
+_cache: tuple[int, ProgramRules, float] | None = None
+CACHE_SECONDS = 1.0
+"""How long a process trusts its copy of the rules before asking the database again.
+
+Every order reads the rules; asking PostgreSQL each time costs a round trip per request. A save
+in this process refreshes the copy at once; other processes see it within this many seconds.
+"""
 
 
 async def get_rules() -> ProgramRules:
     """The current rules (defaults when no program was saved yet)."""
+    global _cache
+    if _cache is not None and time.monotonic() - _cache[2] < CACHE_SECONDS:
+        return _cache[1]
     row = await db.fetchrow("SELECT rules::text AS rules, version FROM program WHERE id = 1")
     if row is None:
         return ProgramRules()
-    global _cache
     if _cache is not None and _cache[0] == row["version"]:
-        return _cache[1]
-    rules = msgspec.json.decode(row["rules"], type=ProgramRules)
-    _cache = (row["version"], rules)
+        rules = _cache[1]
+    else:
+        rules = msgspec.json.decode(row["rules"], type=ProgramRules)
+    _cache = (row["version"], rules, time.monotonic())
     return rules
 
 
@@ -72,6 +82,8 @@ async def save_rules(rules: ProgramRules, *, actor: str | None, now: datetime) -
             await audit.record(
                 actor, "program.update", target="program", now=now, details={"version": version}
             )
+    global _cache
+    _cache = (version, rules, time.monotonic())
     return version
 
 

@@ -99,7 +99,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     delivery = {
         k: v
         for k, v in env.items()
-        if k.startswith(("LOYALTY_FCM", "LOYALTY_APNS", "LOYALTY_SMTP"))
+        if k.startswith(
+            ("LOYALTY_FCM", "LOYALTY_APNS", "LOYALTY_SMTP", "LOYALTY_DELIVERY", "LOYALTY_FAKE_")
+        )
     }
     return Settings(
         env=env.get("LOYALTY_ENV", "development"),

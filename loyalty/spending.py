@@ -37,8 +37,11 @@ async def spend(
         raise ValueError("spend needs a positive amount")
     if db.DB.current_transaction.get() is None:
         raise RuntimeError("spending.spend must run inside a transaction")
+    # NO KEY UPDATE, not UPDATE: a concurrent transaction inserting a row that references
+    # this member (an order, a ledger entry) holds KEY SHARE on it; FOR UPDATE would wait for
+    # it while it waits for us (a deadlock between two orders of one member).
     member = await db.fetchrow(
-        "SELECT available, blocked FROM member WHERE id = $1 FOR UPDATE", member_id
+        "SELECT available, blocked FROM member WHERE id = $1 FOR NO KEY UPDATE", member_id
     )
     if member is None:
         raise Conflict("member_not_found", "no such member")

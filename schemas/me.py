@@ -9,6 +9,9 @@ import msgspec
 
 
 class Balance(msgspec.Struct):
+    """``expires_at`` is the instant the next points expire (the end of ``expires_on``, the
+    last local day they can be used); ``expiring_points`` is how many expire then."""
+
     available: int
     pending: int
     lifetime: int
@@ -17,6 +20,8 @@ class Balance(msgspec.Struct):
     expires_at: datetime | None
     points_to_next_reward: int | None
     next_reward_threshold: int | None
+    expires_on: date | None = None
+    expiring_points: int = 0
 
 
 class MeOut(msgspec.Struct):

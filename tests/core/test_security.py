@@ -170,3 +170,48 @@ async def test_bad_order_ids_are_refused(api: Api, order_id: str) -> None:
 async def test_unknown_route_and_method_get_error_bodies(api: Api) -> None:
     assert_error(await api.client.get("/v1/nowhere"), 404, "not_found")
     assert_error(await api.client.delete("/v1/me"), 405, "method_not_allowed")
+
+
+async def test_es256_tokens_with_the_shops_public_key(api: Api) -> None:
+    from dataclasses import replace
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    app = api.client._transport.app  # type: ignore[attr-defined]
+    app.state.settings = replace(api.settings, jwt_public_key=public_pem)
+    await api.order("o-1", customer_id="alice", total_minor=1_000)
+    exp = int(api.clock.now().timestamp()) + 600
+    good = jwt.encode({"sub": "alice", "exp": exp}, key, algorithm="ES256")
+    r = await api.client.get("/v1/me", headers={"authorization": f"Bearer {good}"})
+    assert r.status_code == 200 and r.json()["customer_id"] == "alice"
+    # An HS256 token signed with the public key text must not pass (algorithm confusion).
+    forged = jwt.encode({"sub": "alice", "exp": exp}, "x" * 40, algorithm="HS256")
+    assert_error(await api.client.get("/v1/me", headers={"authorization": f"Bearer {forged}"}), 401)
+
+
+async def test_openapi_documents_the_contract(api: Api) -> None:
+    schema = (await api.client.get("/schema/openapi.json")).json()
+    for path in (
+        "/v1/shop/orders/{order_id}",
+        "/v1/shop/customers/{customer_id}",
+        "/v1/me",
+        "/v1/me/ledger",
+        "/v1/admin/login",
+        "/v1/admin/program",
+        "/v1/admin/members/{customer_id}/adjustments",
+        "/health",
+    ):
+        assert path in schema["paths"], path
+    assert "shopSignature" in schema["components"]["securitySchemes"]
+
+
+async def test_health_answers_when_database_and_redis_do(api: Api) -> None:
+    r = await api.client.get("/health")
+    assert r.status_code == 200 and r.json() == {"status": "ok", "database": "ok", "redis": "ok"}

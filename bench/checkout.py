@@ -1,0 +1,205 @@
+"""Checkout quotes at a fixed rate: signed ``POST /v1/shop/checkout/quote`` through the real
+HTTP server (uvicorn in a subprocess), open loop, latency counted from each request's
+scheduled send time (so a stalled server cannot hide its queue).
+
+    .venv/bin/python bench/checkout.py [--rate 300] [--seconds 20] [--members 200] [--workers 1]
+
+Uses DATABASE_URL/REDIS_URL's servers when set (in a database of its own), else embedded ones.
+Carts mix a coupon code, points, and both, for members who have points and a coupon.
+Last line: ``quotes_per_s=<n> p50_ms=<x> p99_ms=<x>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from api import signing
+from bench import common
+from loyalty import db, orders, program
+from loyalty.embedded import free_port
+from loyalty.rewards import catalogue, codes
+from schemas.program import PointsAsMoney, ProgramRules
+from schemas.rewards import RewardIn
+from schemas.shop import OrderIn
+
+SECRET = "bench-shop-secret"
+RULES = ProgramRules(
+    threshold_points=0,
+    points_as_money=PointsAsMoney(enabled=True, min_balance=1_000, min_order_minor=5_000),
+)
+
+
+async def seed(db_url: str, members: int) -> list[tuple[str, str]]:
+    """Members with 30,000 points (one order) and one catalogue coupon each: (id, code)."""
+    db.configure(db_url)
+    await db.open_pool(4)
+    now = datetime.now(UTC)
+    try:
+        await program.save_rules(RULES, actor=None, now=now)
+        reward = await catalogue.create(
+            RewardIn(title="10 off", points_cost=1_000, value=1_000), actor="bench", now=now
+        )
+        found = []
+        for n in range(members):
+            customer = f"bench-{n}"
+            state = OrderIn(
+                customer_id=customer,
+                status="completed",
+                currency="EUR",
+                total_minor=300_000,
+                placed_at=now,
+            )
+            await orders.report(f"seed-{n}", state, now=now)
+            coupon, _ = await catalogue.unlock(customer, reward["id"], now=now)
+            found.append((customer, codes.display(coupon["code"])))
+        return found
+    finally:
+        await db.close_pool()
+
+
+def body_for(i: int, members: list[tuple[str, str]]) -> bytes:
+    customer, code = members[i % len(members)]
+    cart: dict[str, object] = {"customer_id": customer, "total_minor": 20_000 + i % 7_000}
+    if i % 3 != 1:
+        cart["coupon_code"] = code
+    if i % 3 != 0:
+        cart["points"] = 5_000
+    cart["items"] = [{"sku": "sku-1", "quantity": 2, "unit_price_minor": 10_000}]
+    return json.dumps(cart).encode()
+
+
+def _processes() -> dict[int, tuple[int, float, bytes]]:
+    """pid -> (parent pid, user+system CPU seconds, command line), from Linux /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        found[int(entry.name)] = (
+            int(fields[1]),
+            (int(fields[11]) + int(fields[12])) / tick,
+            cmdline,
+        )
+    return found
+
+
+def cpu_seconds(*, root: int | None = None, match: str | None = None) -> float:
+    """CPU used so far by the process tree under ``root`` (the API server and its workers), or
+    by every process whose command line contains ``match`` (PostgreSQL backends of a database)."""
+    procs = _processes()
+    if match is not None:
+        return sum(cpu for _, cpu, cmd in procs.values() if match.encode() in cmd)
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, (ppid, _, _) in procs.items():
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return sum(procs[pid][1] for pid in tree if pid in procs)
+
+
+class Pool:
+    """Idle keep-alive connections; a new one opens when all are busy (open loop)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.idle: list[common.Http] = []
+
+    async def send(self, body: bytes) -> int:
+        http = self.idle.pop() if self.idle else common.Http(self.port)
+        headers = {
+            "content-type": "application/json",
+            signing.HEADER: signing.sign(SECRET, body, int(time.time())),
+        }
+        try:
+            status = await http.request("POST", "/v1/shop/checkout/quote", body, headers)
+        except (IndexError, ConnectionError, asyncio.IncompleteReadError):
+            http = common.Http(self.port)  # the server closed an idle keep-alive connection
+            status = await http.request("POST", "/v1/shop/checkout/quote", body, headers)
+        self.idle.append(http)
+        return status
+
+
+async def drive(
+    port: int, members: list[tuple[str, str]], rate: float, seconds: float
+) -> tuple[int, float, list[float], int]:
+    """Send ``rate`` quotes a second for ``seconds``; (sent, elapsed, latencies_ms, errors)."""
+    pool = Pool(port)
+    latencies: list[float] = []
+    errors = [0]
+
+    async def one(i: int, due: float) -> None:
+        await asyncio.sleep(max(due - time.perf_counter(), 0))
+        status = await pool.send(body_for(i, members))
+        latencies.append((time.perf_counter() - due) * 1000)
+        if status != 200:
+            errors[0] += 1
+
+    for i in range(200):  # warm up connections, caches and the server's JIT-less paths
+        await pool.send(body_for(i, members))
+    total = int(rate * seconds)
+    start = time.perf_counter() + 0.05
+    tasks = [asyncio.create_task(one(i, start + i / rate)) for i in range(total)]
+    await asyncio.gather(*tasks)
+    return total, time.perf_counter() - start, latencies, errors[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rate", type=float, default=300)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    with common.servers() as (server_url, redis_url):
+        db_url = common.fresh_database(server_url, "loyalty_bench_checkout")
+        common.migrate(db_url)
+        members = asyncio.run(seed(db_url, args.members))
+        port = free_port()
+        env = {
+            "DATABASE_URL": db_url,
+            "REDIS_URL": redis_url,
+            "LOYALTY_SHOP_SECRET": SECRET,
+            "LOYALTY_DB_POOL_SIZE": "10",
+        }
+        with common.api_server(env, port=port, workers=args.workers) as server:
+            pg = "loyalty_bench_checkout"
+            before = cpu_seconds(root=server.pid), cpu_seconds(match=pg), time.process_time()
+            sent, elapsed, lat, errors = asyncio.run(drive(port, members, args.rate, args.seconds))
+            n = sent + 200  # the warm-up quotes are in the CPU counters too
+            api_ms = (cpu_seconds(root=server.pid) - before[0]) * 1000 / n
+            pg_ms = (cpu_seconds(match=pg) - before[1]) * 1000 / n
+            client_ms = (time.process_time() - before[2]) * 1000 / n
+    p50, p99 = common.percentile(lat, 50), common.percentile(lat, 99)
+    print(
+        f"rate={args.rate:.0f}/s seconds={args.seconds:.0f} members={args.members} "
+        f"api_workers={args.workers} cpus={os.cpu_count()} quotes={sent} errors={errors}"
+    )
+    print(
+        f"cpu per quote: api_ms={api_ms:.2f} postgres_ms={pg_ms:.2f} client_ms={client_ms:.2f} "
+        f"(load average {os.getloadavg()[0]:.1f})"
+    )
+    print(
+        f"p50_ms={p50:.2f} p90_ms={common.percentile(lat, 90):.2f} p99_ms={p99:.2f} "
+        f"max_ms={max(lat):.1f}"
+    )
+    print(f"quotes_per_s={sent / elapsed:.0f} p50_ms={p50:.2f} p99_ms={p99:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Referral coupons through the rewards area's coupon service (one adapter, one place)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from loyalty.rewards import codes
+from loyalty.rewards import coupons as rewards_coupons
+from schemas.program import CouponTerms
+
+SOURCE = "referral"
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    id: int
+    code: str
+    title: str
+
+    def data(self) -> dict[str, Any]:
+        return {"coupon_id": self.id, "code": codes.display(self.code), "title": self.title}
+
+
+async def issue(member_id: int, terms: CouponTerms, *, key: str, now: datetime) -> Issued:
+    """Issue one coupon with ``terms`` once per ``key`` (the coupon service tells the member)."""
+    new = rewards_coupons.NewCoupon(
+        title=terms.title,
+        kind=terms.kind,
+        value=terms.value,
+        sku=terms.sku,
+        min_order_minor=terms.min_order_minor,
+        valid_days=terms.valid_days,
+        source=SOURCE,
+        issue_key=key,
+    )
+    row, _ = await rewards_coupons.issue(member_id, new, now=now)
+    return Issued(id=row["id"], code=row["code"], title=row["title"])
+
+
+async def void(coupon_id: int, *, reason: str, now: datetime) -> bool:
+    """Void the coupon if it is still unused; ``False`` if it was used or already void."""
+    return await rewards_coupons.void(coupon_id, reason=reason, now=now)
+
+
+async def issue_due(member_id: int, *, now: datetime) -> None:
+    """Threshold coupons (rule 3) that newly credited points may have made due."""
+    await rewards_coupons.issue_due(member_id, now=now)

@@ -1,0 +1,652 @@
+"""Delivering the outbox: claim due notifications, plan, render, send, record each outcome.
+
+One pass (:func:`run`) repeats until nothing is due:
+
+1. **Claim** up to ``claim_size`` due ``notification`` rows with ``FOR UPDATE SKIP LOCKED``
+   and push their ``next_attempt_at`` out by a lease, in one statement. Concurrent workers
+   never claim the same row; a worker that dies leaves rows that come due again when the
+   lease ends.
+2. **Plan** (first claim only): one ``delivery`` row per device (push) and per mailbox
+   (email), or a ``skipped`` row saying why not (no consent, no device, no email, quiet
+   hours). The unique key (notification, channel, target) makes planning twice plan once.
+3. **Send** each provider's due rows in chunks. Before a chunk goes out its rows move to
+   ``sending`` (committed: the intent), and only rows this worker moved are sent.
+4. **Record** every result: ``sent``, ``failed`` (the provider's reason), ``pruned`` (the
+   device row is deleted), ``skipped`` (no provider configured) or ``retry`` (due again after
+   Retry-After, or exponential backoff with jitter for 5xx and timeouts; ``failed`` after
+   ``max_attempts``). A notification is ``done`` when no row is left to send; otherwise it
+   is due again when its earliest retry is.
+
+**Nothing is sent twice when a worker dies.** A row found still ``sending`` by the next claim
+may or may not have reached the provider, so it is never resent: it is recorded ``failed``
+with reason ``interrupted`` (at most once). Only the chunk in flight at the moment of death
+is affected; everything planned but not yet sending is sent by the next worker. If the old
+worker was only slow, its real result still overwrites ``interrupted`` when it arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from loyalty import db
+from loyalty.notify import devices, templates
+from push.content import (
+    DeliveryResult,
+    EmailMessage,
+    EmailSender,
+    PushMessage,
+    PushSender,
+)
+
+log = logging.getLogger("loyalty.notify")
+
+MARKETING_EVENTS = frozenset({"balance_summary", "birthday"})
+"""Events that need the member's marketing consent (``newsletter``) on both channels."""
+INTERRUPTED = "interrupted"
+OPEN_STATUSES = ("queued", "sending", "retry")
+
+
+@dataclass(frozen=True, slots=True)
+class Senders:
+    """One sender per provider; a missing provider is a stand-in answering ``skipped``."""
+
+    fcm: PushSender
+    apns: PushSender
+    smtp: EmailSender
+
+    def by_provider(self, provider: str) -> PushSender | EmailSender:
+        return self.smtp if provider == "smtp" else self.push(provider)
+
+    def push(self, provider: str) -> PushSender:
+        return self.apns if provider == "apns" else self.fcm
+
+    async def close(self) -> None:
+        await asyncio.gather(self.fcm.close(), self.apns.close(), self.smtp.close())
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The knobs of delivery (defaults are production values; tests shrink some)."""
+
+    claim_size: int = 500
+    chunk_size: int = 500
+    lease: timedelta = timedelta(minutes=5)
+    max_attempts: int = 6
+    backoff_base_s: float = 30.0
+    backoff_cap_s: float = 3600.0
+    quiet_start_hour: int = 22
+    quiet_end_hour: int = 8
+    budget_s: float = 50.0
+    requeue_s: float = 30.0
+
+
+@dataclass(slots=True)
+class Note:
+    """A claimed notification."""
+
+    id: int
+    member: int | None
+    event: str
+    data: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Planned:
+    """A delivery row to insert."""
+
+    notification: int
+    member: int | None
+    channel: str
+    target: str
+    status: str
+    provider: str | None = None
+    platform: str | None = None
+    device: int | None = None
+    locale: str | None = None
+    reason: str | None = None
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Due:
+    """A delivery row to send now."""
+
+    id: int
+    notification: int
+    channel: str
+    provider: str
+    platform: str | None
+    target: str
+    locale: str
+    attempts: int
+
+
+@dataclass(slots=True)
+class Batch:
+    """What a claimed batch needs to render: its notifications, members and copy."""
+
+    notes: dict[int, Note]
+    members: dict[int, dict[str, Any]]
+    copy: templates.CustomCopy
+    now: datetime
+    deep_link: str
+    rendered: dict[tuple[int, str, str], templates.Rendered] = field(default_factory=dict)
+
+
+# -- the pass ----------------------------------------------------------------------------------
+
+
+async def run(
+    senders: Senders, *, now: datetime, deep_link: str, policy: Policy | None = None
+) -> dict[str, int]:
+    """Deliver everything due at ``now``; returns counts of outcomes for the log."""
+    policy = policy or Policy()
+    totals: Counter[str] = Counter()
+    started = time.monotonic()
+    while time.monotonic() - started < policy.budget_s:
+        notes = await claim(now, policy)
+        if not notes:
+            break
+        totals["notifications"] += len(notes)
+        totals.update(await process(notes, senders, now=now, deep_link=deep_link, policy=policy))
+    return dict(totals)
+
+
+async def claim(now: datetime, policy: Policy) -> list[Note]:
+    """Lease up to ``claim_size`` due notifications to this worker (see the module doc)."""
+    rows = await db.fetch(
+        """UPDATE notification n SET next_attempt_at = $2, attempts = n.attempts + 1
+           WHERE n.id IN (SELECT id FROM notification
+                          WHERE status = 'pending' AND next_attempt_at <= $1
+                          ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+           RETURNING n.id, n.member, n.event, n.data::text AS data""",
+        now,
+        now + policy.lease,
+        policy.claim_size,
+    )
+    return [Note(r["id"], r["member"], r["event"], db.loads(r["data"]) or {}) for r in rows]
+
+
+async def process(
+    notes: list[Note], senders: Senders, *, now: datetime, deep_link: str, policy: Policy
+) -> Counter[str]:
+    """One claimed batch: plan what is new, send what is due, settle each notification."""
+    ids = [n.id for n in notes]
+    members = await _members({n.member for n in notes if n.member is not None})
+    await _mark_interrupted(ids, now)
+    await plan(notes, members, now=now, policy=policy)
+    due = await _due(ids, now)
+    batch = Batch(
+        notes={n.id: n for n in notes},
+        members=members,
+        copy=await templates.load_custom(),
+        now=now,
+        deep_link=deep_link,
+    )
+    by_provider: dict[str, list[Due]] = {}
+    for row in due:
+        by_provider.setdefault(row.provider, []).append(row)
+    counts: Counter[str] = Counter()
+    results = await asyncio.gather(
+        *(_send_all(rows, senders.by_provider(p), batch, policy) for p, rows in by_provider.items())
+    )
+    for found in results:
+        counts.update(found)
+    await _finish(ids, now, policy)
+    return counts
+
+
+# -- planning ----------------------------------------------------------------------------------
+
+
+async def plan(
+    notes: list[Note], members: dict[int, dict[str, Any]], *, now: datetime, policy: Policy
+) -> int:
+    """Insert the delivery rows of notifications not planned yet; returns how many."""
+    ids = [n.id for n in notes]
+    planned = {
+        r["notification"]
+        for r in await db.fetch(
+            "SELECT DISTINCT notification FROM delivery WHERE notification = ANY($1::bigint[])", ids
+        )
+    }
+    todo = [n for n in notes if n.id not in planned]
+    if not todo:
+        return 0
+    phones = await _devices({n.member for n in todo if n.member is not None})
+    staff = await _admin_emails() if any(n.member is None for n in todo) else []
+    rows = [
+        row
+        for n in todo
+        for row in plan_one(
+            n,
+            members.get(n.member or 0),
+            phones.get(n.member or 0, []),
+            staff=staff,
+            now=now,
+            policy=policy,
+        )
+    ]
+    await _insert(rows, now)
+    return len(rows)
+
+
+def plan_one(
+    note: Note,
+    member: dict[str, Any] | None,
+    phones: list[dict[str, Any]],
+    *,
+    staff: list[str],
+    now: datetime,
+    policy: Policy,
+) -> list[Planned]:
+    """The deliveries one notification calls for, as a pure function of what we know."""
+    if member is None:
+        return _plan_staff(note, staff)
+    skip = Planned(note.id, member["id"], "", "", "skipped")
+    if note.event in MARKETING_EVENTS and not member["newsletter"]:
+        return [replace(skip, channel=c, reason="no_consent") for c in ("push", "email")]
+    rows = _plan_push(note, member, phones, now, policy)
+    if member["email"]:
+        rows.append(
+            Planned(
+                note.id,
+                member["id"],
+                "email",
+                member["email"].strip(),
+                "queued",
+                provider="smtp",
+                locale=member["locale"],
+            )
+        )
+    else:
+        rows.append(replace(skip, channel="email", reason="no_email"))
+    return rows
+
+
+def _plan_push(
+    note: Note,
+    member: dict[str, Any],
+    phones: list[dict[str, Any]],
+    now: datetime,
+    policy: Policy,
+) -> list[Planned]:
+    if not phones:
+        return [Planned(note.id, member["id"], "push", "", "skipped", reason="no_device")]
+    quiet_until = quiet_hours_end(member.get("timezone"), now, policy)
+    rows = []
+    for phone in phones:
+        row = Planned(
+            note.id,
+            member["id"],
+            "push",
+            phone["token"],
+            "queued",
+            provider=phone["provider"],
+            platform=phone["platform"],
+            device=phone["id"],
+            locale=phone["locale"] or member["locale"],
+        )
+        if quiet_until is not None and note.event in MARKETING_EVENTS:
+            row.status, row.reason = "skipped", "quiet_hours"
+        elif quiet_until is not None:
+            row.status, row.reason, row.next_attempt_at = "retry", "quiet_hours", quiet_until
+        rows.append(row)
+    return rows
+
+
+def _plan_staff(note: Note, staff: list[str]) -> list[Planned]:
+    """Member-less notifications (admin alerts) go by email to ``data.to`` or to the admins."""
+    to = note.data.get("to") or staff
+    addresses = [to] if isinstance(to, str) else [str(a) for a in to]
+    rows = [Planned(note.id, None, "push", "", "skipped", reason="no_device")]
+    if not addresses:
+        return [*rows, Planned(note.id, None, "email", "", "skipped", reason="no_email")]
+    locale = str(note.data.get("locale") or templates.DEFAULT_LOCALE)
+    return rows + [
+        Planned(note.id, None, "email", a, "queued", provider="smtp", locale=locale)
+        for a in dict.fromkeys(addresses)
+    ]
+
+
+def quiet_hours_end(timezone: str | None, now: datetime, policy: Policy) -> datetime | None:
+    """When the member's night ends, if it is night where they are (unknown zone: never)."""
+    if not timezone:
+        return None
+    try:
+        local = now.astimezone(ZoneInfo(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    start, end = policy.quiet_start_hour, policy.quiet_end_hour
+    if not (local.hour >= start or local.hour < end):
+        return None
+    morning = local.replace(hour=end, minute=0, second=0, microsecond=0)
+    if local.hour >= start:
+        morning += timedelta(days=1)
+    return morning.astimezone(now.tzinfo)
+
+
+async def _insert(rows: list[Planned], now: datetime) -> None:
+    if not rows:
+        return
+    await db.execute(
+        """INSERT INTO delivery (notification, member, channel, provider, platform, target,
+               device, locale, status, reason, next_attempt_at, attempts, created_at, updated_at)
+           SELECT r.*, 0, $12, $12 FROM unnest($1::bigint[], $2::bigint[], $3::text[],
+               $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[],
+               $10::text[], $11::timestamptz[]) AS r
+           ON CONFLICT (notification, channel, target) DO NOTHING""",
+        [r.notification for r in rows],
+        [r.member for r in rows],
+        [r.channel for r in rows],
+        [r.provider for r in rows],
+        [r.platform for r in rows],
+        [r.target for r in rows],
+        [r.device for r in rows],
+        [r.locale for r in rows],
+        [r.status for r in rows],
+        [r.reason for r in rows],
+        [r.next_attempt_at for r in rows],
+        now,
+    )
+
+
+async def _members(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    rows = await db.fetch(
+        """SELECT id, customer_id, name, email, locale, timezone, newsletter, available, pending,
+                  lifetime, spent, expired, points_expire_at
+           FROM member WHERE id = ANY($1::bigint[])""",
+        list(ids),
+    )
+    return {r["id"]: dict(r) for r in rows}
+
+
+async def _devices(member_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    rows = await db.fetch(
+        """SELECT id, member, token, platform, provider, locale FROM device
+           WHERE member = ANY($1::bigint[]) ORDER BY id""",
+        list(member_ids),
+    )
+    found: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        found.setdefault(r["member"], []).append(dict(r))
+    return found
+
+
+async def _admin_emails() -> list[str]:
+    rows = await db.fetch(
+        "SELECT email FROM staff_user WHERE role = 'admin' AND active ORDER BY email"
+    )
+    return [r["email"] for r in rows]
+
+
+# -- sending -----------------------------------------------------------------------------------
+
+
+async def _mark_interrupted(ids: list[int], now: datetime) -> None:
+    """Rows left ``sending`` by a worker that died: maybe sent, so never sent again."""
+    status = await db.execute(
+        """UPDATE delivery SET status = 'failed', reason = $3, updated_at = $2
+           WHERE notification = ANY($1::bigint[]) AND status = 'sending'""",
+        ids,
+        now,
+        INTERRUPTED,
+    )
+    if status != "UPDATE 0":
+        log.warning("%s deliveries were in flight when a worker stopped; not resent", status[7:])
+
+
+async def _due(ids: list[int], now: datetime) -> list[Due]:
+    rows = await db.fetch(
+        """SELECT id, notification, channel, provider, platform, target, locale, attempts
+           FROM delivery WHERE notification = ANY($1::bigint[])
+             AND (status = 'queued' OR (status = 'retry' AND next_attempt_at <= $2))
+           ORDER BY id""",
+        ids,
+        now,
+    )
+    return [
+        Due(
+            r["id"],
+            r["notification"],
+            r["channel"],
+            r["provider"],
+            r["platform"],
+            r["target"],
+            r["locale"] or templates.DEFAULT_LOCALE,
+            r["attempts"],
+        )
+        for r in rows
+    ]
+
+
+async def _send_all(
+    rows: list[Due], sender: PushSender | EmailSender, batch: Batch, policy: Policy
+) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for start in range(0, len(rows), policy.chunk_size):
+        counts.update(
+            await _send_chunk(rows[start : start + policy.chunk_size], sender, batch, policy)
+        )
+    return counts
+
+
+async def _send_chunk(
+    rows: list[Due], sender: PushSender | EmailSender, batch: Batch, policy: Policy
+) -> Counter[str]:
+    """Render, record the intent, send, record the outcomes: one chunk of one provider."""
+    ready: list[tuple[Due, PushMessage | EmailMessage]] = []
+    broken: list[tuple[Due, DeliveryResult]] = []
+    for row in rows:
+        try:
+            ready.append((row, build_message(row, batch)))
+        except Exception as exc:  # bad copy must not block the rest of the batch
+            broken.append(
+                (
+                    row,
+                    DeliveryResult(
+                        key=row.target, outcome="failed", reason=f"template_error: {exc}"
+                    ),
+                )
+            )
+    sending = await _mark_sending([row.id for row, _ in ready], batch.now)
+    ready = [(row, msg) for row, msg in ready if row.id in sending]
+    if broken:
+        await _mark_sending([row.id for row, _ in broken], batch.now)
+    results = await _send(sender, ready)
+    outcomes = [*zip([row for row, _ in ready], results, strict=True), *broken]
+    return await record(outcomes, now=batch.now, policy=policy)
+
+
+async def _send(
+    sender: PushSender | EmailSender, ready: Sequence[tuple[Due, PushMessage | EmailMessage]]
+) -> list[DeliveryResult]:
+    if not ready:
+        return []
+    messages = [msg for _, msg in ready]
+    try:
+        results = list(await sender.send(messages))  # type: ignore[arg-type]
+    except Exception as exc:  # outcome unknown: do not resend
+        log.exception("sender %s failed on a batch of %d", type(sender).__name__, len(messages))
+        results = []
+        reason = f"sender_error: {type(exc).__name__}"
+    else:
+        reason = "sender_error: no result"
+    if len(results) != len(ready):
+        results = [*results[: len(ready)]]
+        results += [
+            DeliveryResult(key=row.target, outcome="failed", reason=reason)
+            for row, _ in ready[len(results) :]
+        ]
+    return results
+
+
+async def _mark_sending(ids: list[int], now: datetime) -> set[int]:
+    """Record the intent to send; returns the rows this worker now owns."""
+    if not ids:
+        return set()
+    rows = await db.fetch(
+        """UPDATE delivery SET status = 'sending', attempts = attempts + 1, updated_at = $2
+           WHERE id = ANY($1::bigint[])
+             AND (status = 'queued' OR (status = 'retry' AND next_attempt_at <= $2))
+           RETURNING id""",
+        ids,
+        now,
+    )
+    return {r["id"] for r in rows}
+
+
+def build_message(row: Due, batch: Batch) -> PushMessage | EmailMessage:
+    """The push or email for one delivery row, in the row's language."""
+    note = batch.notes[row.notification]
+    rendered = _rendered(row, note, batch)
+    if row.channel == "email":
+        assert rendered.html is not None
+        return EmailMessage(
+            to=row.target, subject=rendered.title, text=rendered.body, html=rendered.html
+        )
+    data = {"event": note.event, "notification_id": str(note.id)}
+    if note.data.get("coupon_id") is not None:
+        data["coupon_id"] = str(note.data["coupon_id"])
+    return PushMessage(
+        token=row.target,
+        platform=row.platform or ("ios" if row.provider == "apns" else "android"),  # type: ignore[arg-type]
+        provider=row.provider,  # type: ignore[arg-type]
+        title=rendered.title,
+        body=rendered.body,
+        deep_link=deep_link_for(batch.deep_link, note.data),
+        data=data,
+    )
+
+
+def _rendered(row: Due, note: Note, batch: Batch) -> templates.Rendered:
+    key = (note.id, row.channel, row.locale)
+    found = batch.rendered.get(key)
+    if found is None:
+        locale, copy = templates.resolve(note.event, row.channel, row.locale, batch.copy)
+        member = batch.members.get(note.member) if note.member is not None else None
+        values = templates.placeholder_values(
+            note.event,
+            member=member,
+            data=note.data,
+            locale=locale,
+            now=batch.now,
+            deep_link=deep_link_for(batch.deep_link, note.data),
+        )
+        found = batch.rendered[key] = templates.render(copy, row.channel, values, locale)
+    return found
+
+
+def deep_link_for(base: str, data: dict[str, Any]) -> str:
+    """The shop's deep link, plus ``coupon_id`` when the event is about one coupon."""
+    coupon_id = data.get("coupon_id")
+    if coupon_id is None:
+        return base
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}coupon_id={quote(str(coupon_id), safe='')}"
+
+
+# -- recording ---------------------------------------------------------------------------------
+
+
+async def record(
+    outcomes: Sequence[tuple[Due, DeliveryResult]], *, now: datetime, policy: Policy
+) -> Counter[str]:
+    """Write every outcome (and prune dead tokens) in one transaction."""
+    counts: Counter[str] = Counter()
+    ids, statuses, reasons, retry_at, provider_ids = [], [], [], [], []
+    dead: list[str] = []
+    for row, result in outcomes:
+        status, reason, when = decide(row, result, now, policy)
+        counts[status] += 1
+        ids.append(row.id)
+        statuses.append(status)
+        reasons.append(reason)
+        retry_at.append(when)
+        provider_ids.append(result.provider_id)
+        if status == "pruned":
+            dead.append(row.target)
+    if not ids:
+        return counts
+    async with db.transaction():
+        await db.execute(
+            """UPDATE delivery d SET status = r.status, reason = r.reason,
+                   next_attempt_at = r.next_at, provider_id = r.pid, updated_at = $6,
+                   sent_at = CASE WHEN r.status = 'sent' THEN $6::timestamptz ELSE d.sent_at END
+               FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
+                    AS r(id, status, reason, next_at, pid)
+               WHERE d.id = r.id
+                 AND (d.status = 'sending' OR (d.status = 'failed' AND d.reason = $7))""",
+            ids,
+            statuses,
+            reasons,
+            retry_at,
+            provider_ids,
+            now,
+            INTERRUPTED,
+        )
+        await devices.prune(dead)
+    return counts
+
+
+def decide(
+    row: Due,
+    result: DeliveryResult,
+    now: datetime,
+    policy: Policy,
+    rng: random.Random | None = None,
+) -> tuple[str, str | None, datetime | None]:
+    """Status, reason and next attempt for one provider answer."""
+    if result.outcome == "pruned" and row.channel == "email":
+        return "failed", f"recipient_refused: {result.reason}", None
+    if result.outcome != "retry":
+        return result.outcome, result.reason or None, None
+    attempt = row.attempts + 1  # ``row`` was read before this attempt was counted
+    if attempt >= policy.max_attempts:
+        return "failed", f"gave_up after {attempt} attempts: {result.reason}", None
+    return (
+        "retry",
+        result.reason or None,
+        now + timedelta(seconds=retry_delay(result.retry_after_s, attempt, policy, rng)),
+    )
+
+
+def retry_delay(
+    retry_after_s: float | None, attempts: int, policy: Policy, rng: random.Random | None = None
+) -> float:
+    """Retry-After when the provider gave one; else exponential backoff with full jitter
+    over the upper half (so retries spread out but never come back at once)."""
+    if retry_after_s is not None:
+        return max(retry_after_s, 1.0)
+    ceiling = min(policy.backoff_cap_s, policy.backoff_base_s * 2 ** max(attempts - 1, 0))
+    return float(ceiling / 2 + (rng or random).uniform(0, ceiling / 2))
+
+
+async def _finish(ids: list[int], now: datetime, policy: Policy) -> None:
+    """``done`` when nothing is left to send, else due again at the earliest retry."""
+    await db.execute(
+        """WITH s AS (
+               SELECT notification, bool_or(status = ANY($4::text[])) AS open,
+                      min(next_attempt_at) FILTER (WHERE status = 'retry') AS next_retry
+               FROM delivery WHERE notification = ANY($1::bigint[]) GROUP BY notification)
+           UPDATE notification n SET
+               status = CASE WHEN s.open THEN 'pending' ELSE 'done' END,
+               next_attempt_at = CASE WHEN s.open THEN coalesce(s.next_retry, $3::timestamptz)
+                                      ELSE n.next_attempt_at END,
+               processed_at = CASE WHEN s.open THEN NULL ELSE $2::timestamptz END
+           FROM s WHERE n.id = s.notification""",
+        ids,
+        now,
+        now + timedelta(seconds=policy.requeue_s),
+        list(OPEN_STATUSES),
+    )

@@ -1,0 +1,39 @@
+"""Indexes the expiry and reminder jobs need on the core tables.
+
+``member (points_expire_at, id)``: the jobs walk due and soon-due members in this order (keyset
+batches), and the expiry clears the date, so the index holds only members with a date ahead or
+not yet processed; it names no balance column, so balance updates stay HOT-eligible. Per-lot
+expiry walks the core ``point_lot_due`` index.
+"""
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
+from loyalty.db import DB
+
+ID = "2026-11-23T18:40:00:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "expiry indexes"
+
+FORWARDS = [
+    "CREATE INDEX validity_member_expiry ON member (points_expire_at, id) "
+    "WHERE points_expire_at IS NOT NULL",
+]
+BACKWARDS = [
+    "DROP INDEX IF EXISTS validity_member_expiry",
+]
+
+
+async def forwards() -> MigrationManager:
+    manager = MigrationManager(migration_id=ID, app_name="validity", description=DESCRIPTION)
+
+    async def run() -> None:
+        for sql in FORWARDS:
+            await DB.run_ddl(sql)
+
+    async def run_backwards() -> None:
+        for sql in BACKWARDS:
+            await DB.run_ddl(sql)
+
+    manager.add_raw(run)
+    manager.add_raw_backwards(run_backwards)
+    return manager

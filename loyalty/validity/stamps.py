@@ -1,0 +1,137 @@
+"""Setting expiry dates when points and orders arrive, and reading them back.
+
+Dates are stamped with the settings in force at the moment they are set, and never rewritten
+when marketing later changes the policy or N ("from that moment on", docs/expiry.md):
+
+- *rolling*: each order moves ``member.points_expire_at`` to the end of the member's local day
+  N days after the latest ``placed_at`` (:func:`on_order`);
+- *per lot*: each new lot gets ``point_lot.expires_at`` N days after it was earned
+  (:func:`lot_expiry`, called by the ledger when it makes a lot);
+- *never*: orders clear the rolling date and lots get none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+
+from loyalty import db, program
+from loyalty.validity import dates
+from schemas.program import ProgramRules, Validity
+
+_DEFAULTS = ProgramRules()
+
+
+@dataclass(frozen=True, slots=True)
+class Outlook:
+    """The next expiry a member faces: when, which local day, how many points."""
+
+    expires_at: datetime | None = None
+    expires_on: date | None = None
+    points: int = 0
+
+
+def rolling_expiry(rules: ProgramRules, member_zone: str | None, last_order: datetime) -> datetime:
+    tz = dates.zone(member_zone, rules.timezone)
+    return dates.expiry_after(last_order, rules.validity.days, tz)
+
+
+async def on_order(member_id: int, placed_at: datetime) -> None:
+    """A new (not cancelled) order: the last-order date and the rolling date move forward.
+
+    The date never moves back (after N was shortened, an order gives no less than the member
+    already had). An order older than the last one moves nothing, except that a member whose
+    date was consumed by an expiry gets it back from the last order (imported history). Runs in
+    the order's transaction; locks the member row (after the order row, as everywhere).
+    """
+    rules = await program.get_rules()
+    row = await db.fetchrow(
+        "SELECT timezone, last_order_at, points_expire_at FROM member"
+        " WHERE id = $1 FOR NO KEY UPDATE",
+        member_id,
+    )
+    assert row is not None, f"member {member_id} vanished under an order"
+    last: datetime | None = row["last_order_at"]
+    if last is not None and placed_at <= last:
+        if row["points_expire_at"] is not None or rules.validity.policy == "never":
+            return
+        placed_at = last
+    expires = None
+    if rules.validity.policy != "never":
+        expires = rolling_expiry(rules, row["timezone"], placed_at)
+        if row["points_expire_at"] is not None:  # a shorter N never takes days already given
+            expires = max(expires, row["points_expire_at"])
+    await db.execute(
+        "UPDATE member SET last_order_at = $2, points_expire_at = $3 WHERE id = $1",
+        member_id,
+        placed_at,
+        expires,
+    )
+
+
+_LOT_SETTINGS = """
+SELECT m.timezone, p.rules->'validity' AS validity, p.rules->>'timezone' AS program_zone
+FROM member m LEFT JOIN program p ON p.id = 1 WHERE m.id = $1
+"""
+
+
+async def lot_expiry(member_id: int, earned_at: datetime) -> datetime | None:
+    """The expiry of a lot earned at ``earned_at`` now (``None`` unless the policy is per lot).
+
+    One small query (only the validity part of the program), as it runs for every new lot.
+    """
+    row = await db.fetchrow(_LOT_SETTINGS, member_id)
+    if row is None:
+        return None
+    validity = (
+        msgspec.json.decode(row["validity"], type=Validity) if row["validity"] else Validity()
+    )
+    if validity.policy != "per_lot":
+        return None
+    tz = dates.zone(row["timezone"], row["program_zone"] or _DEFAULTS.timezone)
+    return dates.expiry_after(earned_at, validity.days, tz)
+
+
+_NEXT_LOT = """
+SELECT coalesce(l.expires_at, m.points_expire_at) AS expires_at, sum(l.remaining) AS points
+FROM point_lot l JOIN member m ON m.id = l.member
+WHERE l.member = $1 AND l.remaining > 0
+GROUP BY 1 ORDER BY 1 NULLS LAST LIMIT 1
+"""
+
+
+async def outlook(member: dict[str, Any], rules: ProgramRules) -> Outlook:
+    """What ``GET /v1/me`` shows: the next expiry and the points at stake then."""
+    tz = dates.zone(member["timezone"], rules.timezone)
+    policy = rules.validity.policy
+    if policy == "rolling" and member["points_expire_at"] and member["available"] > 0:
+        at: datetime = member["points_expire_at"]
+        return Outlook(at, dates.last_valid_day(at, tz), member["available"])
+    if policy == "per_lot" and member["available"] > 0:
+        row = await db.fetchrow(_NEXT_LOT, member["id"])
+        if row is not None and row["expires_at"] is not None:
+            at = row["expires_at"]
+            return Outlook(at, dates.last_valid_day(at, tz), int(row["points"]))
+    return Outlook()
+
+
+_zones: list[str] | None = None
+
+
+async def sql_zones() -> list[str]:
+    """Zone names both PostgreSQL and Python know: SQL resolves a member's zone by joining this
+    list (``zone_join``), so one bad stored name falls back to the program's zone instead of
+    failing a whole batch."""
+    global _zones
+    if _zones is None:
+        rows = await db.fetch("SELECT name FROM pg_timezone_names")
+        _zones = sorted(r["name"] for r in rows if dates.is_zone(r["name"]))
+    return _zones
+
+
+def zone_join(column: str, zones_param: str) -> str:
+    """SQL: ``LEFT JOIN`` giving ``z.name``, the member's zone when valid (else NULL)."""
+    return f"LEFT JOIN unnest({zones_param}::text[]) AS z(name) ON z.name = {column}"
