@@ -12,6 +12,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from loyalty.db import TRANSIENT_ERRORS
 from loyalty.errors import DomainError
 
 log = logging.getLogger("loyalty.api")
@@ -58,8 +59,18 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
     return error_response(500, "internal_error", "internal error; it has been logged")
 
 
+def transient_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A deadlock victim or serialization failure that retries did not clear: nothing was
+    written (the transaction rolled back whole), so the caller may simply send it again."""
+    log.warning("transient database conflict on %s %s: %s", request.method, request.url.path, exc)
+    response = error_response(503, "retry", "the request collided with another; send it again")
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error,
+    **{error: transient_error for error in TRANSIENT_ERRORS},
     HTTPException: http_error,
     Exception: unexpected_error,
 }

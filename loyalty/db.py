@@ -8,9 +8,12 @@ transaction when there is one, so ORM queries and hand-written atomic statements
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import functools
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import asyncpg
 import msgspec
@@ -27,6 +30,8 @@ class _Engine(PostgresEngine):
     async def prep_database(self) -> None:
         return None
 
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 DB = _Engine(config={"dsn": "postgresql://postgres@127.0.0.1:5432/loyalty"})
 
@@ -98,3 +103,34 @@ async def execute(sql: str, *args: Any) -> str:
 async def executemany(sql: str, args: list[tuple[Any, ...]]) -> None:
     async with _connection() as conn:
         await conn.executemany(sql, args)
+
+
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.SerializationError,
+)
+"""Failures PostgreSQL asks the client to retry: the transaction was rolled back whole."""
+
+
+def retry_transient(attempts: int = 3) -> Callable[[F], F]:
+    """Run an idempotent service call again when PostgreSQL aborted it as a deadlock victim.
+
+    Only the outermost call retries (inside a caller's transaction the caller must decide).
+    After ``attempts`` the error propagates and the API answers 503 with Retry-After.
+    """
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for attempt in range(attempts):
+                try:
+                    return await fn(*args, **kwargs)
+                except TRANSIENT_ERRORS:
+                    if DB.current_transaction.get() is not None or attempt == attempts - 1:
+                        raise
+                    await asyncio.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
+            raise AssertionError("unreachable")
+
+        return cast(F, wrapper)
+
+    return decorate

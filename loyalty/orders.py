@@ -96,6 +96,7 @@ _COLUMNS = """id, order_id, member, status, total_minor, refunded_minor, points,
 _SELECT = f"SELECT {_COLUMNS} FROM shop_order"
 
 
+@db.retry_transient()
 async def report(order_id: str, state: OrderIn, *, now: datetime) -> Outcome:
     """Apply the shop's latest view of an order; safe to repeat and to race."""
     state_digest = digest(state)

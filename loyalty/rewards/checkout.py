@@ -400,21 +400,30 @@ class OrderView(Protocol):
 async def on_order_report(
     order: OrderView, state: OrderIn, rules: ProgramRules, *, now: datetime
 ) -> None:
-    """Settle the order's coupon and points after ``orders.report`` moved it (same transaction)."""
+    """Settle the order's coupon and points after ``orders.report`` moved it (same transaction).
+
+    An order that carries no coupon or points and was neither cancelled nor refunded has
+    nothing to settle, so most order PUTs only pay for the threshold check.
+    """
+    if _wants(state) or order.status == "cancelled" or order.refunded_minor > 0:
+        await _settle(order, state, rules, now)
+    if order.clawed_back > 0:
+        await coupons.void_clawed_back(order.member_id, order.order_id, now=now)
+    await coupons.issue_due(order.member_id, now=now, rules=rules)
+
+
+async def _settle(order: OrderView, state: OrderIn, rules: ProgramRules, now: datetime) -> None:
     await db.execute("SELECT 1 FROM member WHERE id = $1 FOR NO KEY UPDATE", order.member_id)
     redemption = await _lock_redemption(order.order_id)
     if order.status == "cancelled":
         await _on_cancel(order, redemption, now)
-    else:
-        if _wants(state):
-            if redemption is None or redemption["status"] == "held":
-                redemption = await _commit(order, state, redemption, rules, now)
-            elif _differs(redemption, state):
-                _flag(order, "redemption_changed")
-        await _return_refunded(order, redemption, now)
-    if order.clawed_back > 0:
-        await coupons.void_clawed_back(order.member_id, order.order_id, now=now)
-    await coupons.issue_due(order.member_id, now=now, rules=rules)
+        return
+    if _wants(state):
+        if redemption is None or redemption["status"] == "held":
+            redemption = await _commit(order, state, redemption, rules, now)
+        elif _differs(redemption, state):
+            _flag(order, "redemption_changed")
+    await _return_refunded(order, redemption, now)
 
 
 def _wants(state: OrderIn) -> bool:

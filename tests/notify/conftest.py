@@ -6,6 +6,7 @@ The fakes (``tests.fakes``) speak FCM's, APNs' and SMTP's real protocols, so the
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import tempfile
 import warnings
@@ -73,14 +74,21 @@ def settings(settings: Settings, fakes: Fakes) -> Settings:
     return replace(settings, delivery_env={**fakes.env, "LOYALTY_DELIVERY_LEASE_S": "300"})
 
 
-async def run_worker(settings: Settings, clock: FrozenClock, redis: ArqRedis) -> None:
-    """What production does after an event: the ``deliver`` job, run by a real arq worker."""
-    await redis.enqueue_job("deliver", _job_id=f"test-deliver:{next(_runs)}")
-    worker = build_worker(settings, clock=clock, burst=True, manage_pool=False)
+async def run_worker(
+    settings: Settings, clock: FrozenClock, redis: ArqRedis, *, workers: int = 1
+) -> None:
+    """What production does after an event: the ``deliver`` job, run by real arq workers
+    (``workers`` of them at once, each with a job to pick up) until the queue is empty."""
+    for _ in range(workers):
+        await redis.enqueue_job("deliver", _job_id=f"test-deliver:{next(_runs)}")
+    running = [
+        build_worker(settings, clock=clock, burst=True, manage_pool=False) for _ in range(workers)
+    ]
     try:
-        await worker.run_check()
+        await asyncio.gather(*(w.run_check() for w in running))
     finally:
-        await close_worker(worker)
+        for worker in running:
+            await close_worker(worker)
 
 
 async def close_worker(worker: Worker) -> None:

@@ -204,7 +204,7 @@ async def test_two_workers_at_once_send_each_message_once(
     for n, member_id in enumerate(ids):
         await coupon_issued(member_id, clock, coupon_id=200 + n)
     small = replace(settings, delivery_env={**settings.delivery_env, "LOYALTY_DELIVERY_CLAIM": "2"})
-    await asyncio.gather(*(run_worker(small, clock, redis) for _ in range(3)))
+    await run_worker(small, clock, redis, workers=3)
     assert sorted(fakes.fcm.tokens()) == sorted(android(i) for i in range(12))
     assert len(fakes.smtp.messages) == 12
     assert len(await deliveries(status="sent")) == 24
