@@ -46,7 +46,8 @@ async def get_rules() -> ProgramRules:
         return _cache[1]
     row = await db.fetchrow("SELECT rules::text AS rules, version FROM program WHERE id = 1")
     if row is None:
-        return ProgramRules()
+        _cache = (0, ProgramRules(), time.monotonic())
+        return _cache[1]
     if _cache is not None and _cache[0] == row["version"]:
         rules = _cache[1]
     else:
