@@ -16,13 +16,14 @@ Every event is stored with its outcome.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from loyalty import db, members, program
 from loyalty.activity import awards, periods
-from loyalty.errors import Conflict
+from loyalty.errors import Conflict, NotFound
 from schemas.program import ActivityReward, CappedActivity, ProductViews, ProgramRules
 
 TYPES = ("visit", "product_view", "notification_open", "newsletter_signup")
@@ -157,6 +158,8 @@ async def _evaluate(
                 "SELECT available FROM member WHERE id = $1", member["id"]
             )
     await _store(member["id"], event, window, outcome, points, dedupe, ledger_key, now)
+    if event.type == "notification_open" and event.notification_id is not None:
+        await _record_open(member["id"], event.notification_id, now)
     if event.type == "newsletter_signup":
         await db.execute(
             "UPDATE member SET newsletter = true, updated_at = $2 WHERE id = $1 AND NOT newsletter",
@@ -175,6 +178,15 @@ async def _evaluate(
         replayed=False,
         available=available,
     )
+
+
+async def _record_open(member_id: int, notification_id: int, now: datetime) -> None:
+    """Count the open for insight (pushes opened), whether or not the open earned points;
+    an id that is not the member's was already answered ``not_eligible``."""
+    from loyalty.notify import opens
+
+    with contextlib.suppress(NotFound):
+        await opens.mark_opened(member_id, notification_id, now)
 
 
 async def _refusal(

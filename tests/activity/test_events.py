@@ -136,6 +136,9 @@ async def test_notification_open_earns_once_per_own_notification(api: Api) -> No
     open2 = await event(api, "c-1", type="notification_open", id="n-5", notification_id=mine[1])
     assert open2["outcome"] == "earned" and open2["used"] == 2
     assert await activity_points("c-1") == 14
+    # Every open of one's own notification counts for insight, once; others' are not recorded.
+    opened = await db.fetch("SELECT notification FROM notification_open ORDER BY notification")
+    assert [r["notification"] for r in opened] == mine
 
 
 async def test_newsletter_earns_once_ever_by_event_or_profile(api: Api) -> None:
