@@ -65,6 +65,7 @@ class OrderRow:
     clawed_back: int
     placed_at: datetime
     new: bool
+    member_blocked: bool = False
     flags: list[str] = field(default_factory=list)
 
     @classmethod
@@ -81,6 +82,7 @@ class OrderRow:
             clawed_back=r["clawed_back"],
             placed_at=r["placed_at"],
             new=r["state_digest"] == "",
+            member_blocked=bool(r["member_blocked"]),
             flags=list(db.loads(r["flags"]) or []),
         )
 
@@ -92,7 +94,8 @@ class Outcome:
 
 
 _COLUMNS = """id, order_id, member, status, total_minor, refunded_minor, points,
-    points_state, clawed_back, placed_at, flags::text AS flags, state_digest"""
+    points_state, clawed_back, placed_at, flags::text AS flags, state_digest,
+    (SELECT m.blocked FROM member m WHERE m.id = shop_order.member) AS member_blocked"""
 _SELECT = f"SELECT {_COLUMNS} FROM shop_order"
 
 
@@ -202,8 +205,7 @@ async def _set_pending(order: OrderRow, state: OrderIn, rules: ProgramRules, now
 
 
 async def _earnable(order: OrderRow, state: OrderIn, rules: ProgramRules) -> int:
-    blocked = await db.fetchval("SELECT blocked FROM member WHERE id = $1", order.member_id)
-    if blocked:
+    if order.member_blocked:
         _flag(order, "member_blocked")
         return 0
     if not accrual.eligible(rules, channel=state.channel, store_id=state.store_id):
