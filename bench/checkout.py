@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import sys
@@ -144,18 +145,24 @@ async def drive(
     errors = [0]
 
     async def one(i: int, due: float) -> None:
-        await asyncio.sleep(max(due - time.perf_counter(), 0))
         status = await pool.send(body_for(i, members))
         latencies.append((time.perf_counter() - due) * 1000)
         if status != 200:
             errors[0] += 1
 
-    for i in range(200):  # warm up connections, caches and the server's JIT-less paths
+    for i in range(200):  # warm up connections and the server's caches
         await pool.send(body_for(i, members))
     total = int(rate * seconds)
+    tasks = []
+    gc.collect()
+    gc.disable()  # the load generator must not pause: a GC stall would count as latency
     start = time.perf_counter() + 0.05
-    tasks = [asyncio.create_task(one(i, start + i / rate)) for i in range(total)]
+    for i in range(total):  # each request starts at its own due time, whatever came before
+        due = start + i / rate
+        await asyncio.sleep(max(due - time.perf_counter(), 0))
+        tasks.append(asyncio.create_task(one(i, due)))
     await asyncio.gather(*tasks)
+    gc.enable()
     return total, time.perf_counter() - start, latencies, errors[0]
 
 
