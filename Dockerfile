@@ -1,5 +1,5 @@
 # Production image. One image, three roles:
-#   docker run IMAGE                      -> the API (uvicorn, 2 workers)
+#   docker run IMAGE                      -> the API (2 processes)
 #   docker run IMAGE loyalty worker        -> the background worker (jobs, schedules)
 #   docker run IMAGE loyalty migrate       -> apply migrations (run once per release)
 # Needs DATABASE_URL, REDIS_URL and the LOYALTY_* secrets (see README); LOYALTY_ENV=production
@@ -19,4 +19,5 @@ RUN pip install --no-cache-dir . && useradd --system --uid 10001 loyalty
 USER loyalty
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health').status != 200)"
-CMD ["uvicorn", "api.asgi:app_from_env", "--factory", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--no-access-log"]
+ENV LOYALTY_HOST=0.0.0.0
+CMD ["loyalty", "api", "--workers", "2"]

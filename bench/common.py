@@ -75,23 +75,12 @@ def migrate(db_url: str) -> None:
 def api_server(
     env: dict[str, str], *, port: int, workers: int
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """The API under uvicorn in its own process group, stopped on exit."""
-    cmd = [
-        PYTHON,
-        "-m",
-        "uvicorn",
-        "api.asgi:app_from_env",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    """The API (``loyalty api --workers N``) in its own process group, stopped on exit.
+
+    Not ``uvicorn --workers``: its socket lacks TCP_NODELAY (see ``loyalty.cli.serve_workers``).
+    """
+    cmd = [PYTHON, "-m", "loyalty.cli", "api", "--workers", str(workers)]
+    env = {**env, "LOYALTY_PORT": str(port), "LOYALTY_HOST": "127.0.0.1"}
     proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=ROOT, start_new_session=True)
     try:
         wait_http(port)
@@ -143,7 +132,7 @@ def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def pgbench_path() -> str:

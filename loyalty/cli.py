@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -100,6 +103,52 @@ async def serve(settings: Settings, *, worker: bool, demo: bool) -> None:
             await fakes.stop()
 
 
+async def _serve_on(settings: Settings, sock: socket.socket) -> None:
+    """One API process serving an inherited listening socket (its own pool and Redis)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    app = create_app(settings)
+    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+    await uvicorn.Server(config).serve(sockets=[sock])
+
+
+def serve_workers(settings: Settings, workers: int) -> None:
+    """``workers`` API processes on one listening socket.
+
+    The socket is created with ``IPPROTO_TCP`` so asyncio sets ``TCP_NODELAY`` on every accepted
+    connection; ``uvicorn --workers`` binds with protocol 0, asyncio then leaves Nagle on and
+    each small response waits for the client's delayed ACK (about 40 ms a request).
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.host, settings.port))
+    sock.listen(2048)
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                asyncio.run(_serve_on(settings, sock))
+            except BaseException:
+                code = 1
+            os._exit(code)
+        children.append(pid)
+    log.info("API on http://%s:%s with %d processes", settings.host, settings.port, workers)
+    try:
+        for pid in children:
+            os.waitpid(pid, 0)
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
 async def run_job(settings: Settings, name: str, as_of: datetime) -> dict[str, object]:
     from jobs.registry import load_all
 
@@ -133,7 +182,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="everything for a local try (embedded servers if no URLs)")
     run.add_argument("--no-demo", action="store_true", help="do not seed the demo program")
-    sub.add_parser("api", help="the HTTP API and admin pages")
+    api = sub.add_parser("api", help="the HTTP API and admin pages")
+    api.add_argument("--workers", type=int, default=1, help="API processes (default 1)")
     sub.add_parser("worker", help="the background worker (jobs and schedules)")
     sub.add_parser("migrate", help="apply database migrations")
     token = sub.add_parser("token", help="print a shopper JWT for trying the app API")
@@ -190,6 +240,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         asyncio.run(serve(settings, worker=True, demo=not args.no_demo))
+    elif args.command == "api" and args.workers > 1:
+        asyncio.run(_prepare_and_close(settings))
+        serve_workers(settings, args.workers)
     elif args.command == "api":
         asyncio.run(serve(settings, worker=False, demo=False))
     elif args.command == "worker":
@@ -202,6 +255,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         as_of = args.as_of or datetime.now(UTC)
         print(asyncio.run(run_job(settings, args.name, as_of)))
     return 0
+
+
+async def _prepare_and_close(settings: Settings) -> None:
+    await prepare(settings, demo=False)
+    await db.close_pool()
 
 
 async def _migrate(settings: Settings) -> None:

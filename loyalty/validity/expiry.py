@@ -2,7 +2,7 @@
 
 Due members are read in keyset pages (index order, no locks) and handed to two concurrent
 workers (:mod:`loyalty.validity.batches`). Each page is one transaction that locks its members
-(``FOR UPDATE SKIP LOCKED``: another run at the same time takes other members instead of
+(``FOR NO KEY UPDATE SKIP LOCKED``: another run at the same time takes other members instead of
 waiting, and a member whose order is in flight is left for the next run), then, reading the
 state as of that lock, posts every entry of the page in one statement
 (:func:`loyalty.ledger.post_expiries`: entries, cache, lots, ``lot_use``, and the passed
@@ -154,8 +154,8 @@ async def _expire(lots_sql: str, args: tuple[Any, ...], now: datetime, report: R
         return
     notified = await outbox.enqueue_select("points_expired", _NOTICES, entries, now=now)
     points = await db.fetchval("SELECT sum(expired) FROM ledger_entry WHERE id = ANY($1)", entries)
-    # counted after the awaits: walkers share the report, and ``x += await f()`` would read
-    # x before another walker's update and lose it
+    # counted after the awaits: workers share the report, and ``x += await f()`` would read
+    # x before another worker's update and lose it
     report.notified += notified
     report.points += int(points)
     report.entries += len(entries)
@@ -166,7 +166,7 @@ WITH page AS (
     SELECT id, timezone FROM member
     WHERE id > $1 AND points_expire_at IS NULL AND available > 0
     ORDER BY id LIMIT $2
-    FOR UPDATE SKIP LOCKED
+    FOR NO KEY UPDATE SKIP LOCKED
 ), upd AS (
     UPDATE member m
     SET points_expire_at = ((($3 AT TIME ZONE t.tz)::date + $4::int + 1)::timestamp

@@ -15,10 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 
-from loyalty import db, program
+from loyalty import db
 from loyalty.validity import dates
 from schemas.program import ProgramRules, Validity
 
@@ -34,9 +35,31 @@ class Outlook:
     points: int = 0
 
 
-def rolling_expiry(rules: ProgramRules, member_zone: str | None, last_order: datetime) -> datetime:
-    tz = dates.zone(member_zone, rules.timezone)
-    return dates.expiry_after(last_order, rules.validity.days, tz)
+_SETTINGS = """
+SELECT m.timezone, m.last_order_at, m.points_expire_at,
+       p.rules->'validity' AS validity, p.rules->>'timezone' AS program_zone
+FROM member m LEFT JOIN program p ON p.id = 1 WHERE m.id = $1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    """A member's dates with the validity settings and time zone that apply to them now: one
+    small query (only the validity part of the program), as it runs for every order and lot."""
+
+    last_order_at: datetime | None
+    points_expire_at: datetime | None
+    validity: Validity
+    tz: ZoneInfo
+
+
+async def _member(member_id: int, *, lock: bool) -> _Member:
+    row = await db.fetchrow(_SETTINGS + (" FOR NO KEY UPDATE OF m" if lock else ""), member_id)
+    assert row is not None, f"member {member_id} vanished"
+    raw = row["validity"]
+    validity = msgspec.json.decode(raw, type=Validity) if raw else Validity()
+    tz = dates.zone(row["timezone"], row["program_zone"] or _DEFAULTS.timezone)
+    return _Member(row["last_order_at"], row["points_expire_at"], validity, tz)
 
 
 async def on_order(member_id: int, placed_at: datetime) -> None:
@@ -47,23 +70,15 @@ async def on_order(member_id: int, placed_at: datetime) -> None:
     date was consumed by an expiry gets it back from the last order (imported history). Runs in
     the order's transaction; locks the member row (after the order row, as everywhere).
     """
-    rules = await program.get_rules()
-    row = await db.fetchrow(
-        "SELECT timezone, last_order_at, points_expire_at FROM member"
-        " WHERE id = $1 FOR NO KEY UPDATE",
-        member_id,
-    )
-    assert row is not None, f"member {member_id} vanished under an order"
-    last: datetime | None = row["last_order_at"]
-    if last is not None and placed_at <= last:
-        if row["points_expire_at"] is not None or rules.validity.policy == "never":
+    m = await _member(member_id, lock=True)
+    never = m.validity.policy == "never"
+    if m.last_order_at is not None and placed_at <= m.last_order_at:
+        if m.points_expire_at is not None or never:
             return
-        placed_at = last
-    expires = None
-    if rules.validity.policy != "never":
-        expires = rolling_expiry(rules, row["timezone"], placed_at)
-        if row["points_expire_at"] is not None:  # a shorter N never takes days already given
-            expires = max(expires, row["points_expire_at"])
+        placed_at = m.last_order_at
+    expires = None if never else dates.expiry_after(placed_at, m.validity.days, m.tz)
+    if expires is not None and m.points_expire_at is not None:
+        expires = max(expires, m.points_expire_at)  # a shorter N takes no days already given
     await db.execute(
         "UPDATE member SET last_order_at = $2, points_expire_at = $3 WHERE id = $1",
         member_id,
@@ -72,27 +87,12 @@ async def on_order(member_id: int, placed_at: datetime) -> None:
     )
 
 
-_LOT_SETTINGS = """
-SELECT m.timezone, p.rules->'validity' AS validity, p.rules->>'timezone' AS program_zone
-FROM member m LEFT JOIN program p ON p.id = 1 WHERE m.id = $1
-"""
-
-
 async def lot_expiry(member_id: int, earned_at: datetime) -> datetime | None:
-    """The expiry of a lot earned at ``earned_at`` now (``None`` unless the policy is per lot).
-
-    One small query (only the validity part of the program), as it runs for every new lot.
-    """
-    row = await db.fetchrow(_LOT_SETTINGS, member_id)
-    if row is None:
+    """The expiry of a lot earned at ``earned_at`` now (``None`` unless the policy is per lot)."""
+    m = await _member(member_id, lock=False)
+    if m.validity.policy != "per_lot":
         return None
-    validity = (
-        msgspec.json.decode(row["validity"], type=Validity) if row["validity"] else Validity()
-    )
-    if validity.policy != "per_lot":
-        return None
-    tz = dates.zone(row["timezone"], row["program_zone"] or _DEFAULTS.timezone)
-    return dates.expiry_after(earned_at, validity.days, tz)
+    return dates.expiry_after(earned_at, m.validity.days, m.tz)
 
 
 _NEXT_LOT = """
