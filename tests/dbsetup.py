@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+
 def run_id() -> str:
     """Names this test run's databases, so concurrent runs on one server never collide."""
     return os.environ.setdefault("LOYALTY_TEST_RUN", str(os.getpid()))
