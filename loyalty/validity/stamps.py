@@ -89,6 +89,10 @@ async def on_order(member_id: int, placed_at: datetime) -> None:
 
 async def lot_expiry(member_id: int, earned_at: datetime) -> datetime | None:
     """The expiry of a lot earned at ``earned_at`` now (``None`` unless the policy is per lot)."""
+    from loyalty import program  # not at import time: ledger imports this module
+
+    if (await program.get_rules()).validity.policy != "per_lot":
+        return None  # the common case answered from the cached rules, without a query
     m = await _member(member_id, lock=False)
     if m.validity.policy != "per_lot":
         return None
