@@ -109,11 +109,6 @@ async def execute(sql: str, *args: Any) -> str:
         return status
 
 
-async def executemany(sql: str, args: list[tuple[Any, ...]]) -> None:
-    async with _connection() as conn:
-        await conn.executemany(sql, args)
-
-
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     asyncpg.exceptions.DeadlockDetectedError,
     asyncpg.exceptions.SerializationError,

@@ -21,8 +21,6 @@ from typing import Any
 from loyalty import db
 from loyalty.validity.stamps import lot_expiry
 
-BALANCES = ("available", "pending", "lifetime", "spent", "expired")
-
 
 @dataclass(frozen=True, slots=True)
 class Delta:

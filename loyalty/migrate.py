@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 os.environ.setdefault("PICCOLO_CONF", "loyalty.piccolo_conf")
 
@@ -46,3 +48,32 @@ async def pending_schema_changes() -> list[str]:
         differ = SchemaDiffer(schema=current, schema_snapshot=schema, auto_input="y")
         changes.extend(str(s) for s in differ.get_alter_statements() if s.statements)
     return changes
+
+
+def sql_migration(
+    migration_id: str, app_name: str, description: str, forwards: list[str], backwards: list[str]
+) -> Callable[[], Awaitable[Any]]:
+    """The ``forwards`` of a hand-written migration: plain SQL statements run in order (and
+    ``backwards`` when undone), for constraints and indexes Piccolo's columns cannot express."""
+    from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
+    from loyalty.db import DB
+
+    # Real coroutine functions: Piccolo awaits a raw step only if it is one.
+    async def run_forwards() -> None:
+        for sql in forwards:
+            await DB.run_ddl(sql)
+
+    async def run_backwards() -> None:
+        for sql in backwards:
+            await DB.run_ddl(sql)
+
+    async def make() -> MigrationManager:
+        manager = MigrationManager(
+            migration_id=migration_id, app_name=app_name, description=description
+        )
+        manager.add_raw(run_forwards)
+        manager.add_raw_backwards(run_backwards)
+        return manager
+
+    return make

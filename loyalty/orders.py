@@ -317,11 +317,6 @@ async def _save(order: OrderRow, state: OrderIn, state_digest: str, now: datetim
     )
 
 
-async def get(order_id: str) -> dict[str, Any] | None:
-    row = await db.fetchrow(f"{_SELECT} WHERE order_id = $1", order_id)
-    return None if row is None else dict(row)
-
-
 async def recent_for_member(member_id: int, *, limit: int = 20) -> list[dict[str, Any]]:
     """A member's latest orders (the back office's member page), newest first."""
     rows = await db.fetch(

@@ -1,8 +1,7 @@
 """Indexes for the back office's pages on core tables (no table changes)."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-from loyalty.db import DB
+from loyalty.migrate import sql_migration
 
 ID = "2026-11-23T19:00:00:000000"
 VERSION = "1.38.0"
@@ -34,17 +33,4 @@ BACKWARDS = [
 ]
 
 
-async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="admin_ui", description=DESCRIPTION)
-
-    async def run() -> None:
-        for sql in FORWARDS:
-            await DB.run_ddl(sql)
-
-    async def run_backwards() -> None:
-        for sql in BACKWARDS:
-            await DB.run_ddl(sql)
-
-    manager.add_raw(run)
-    manager.add_raw_backwards(run_backwards)
-    return manager
+forwards = sql_migration(ID, "admin_ui", DESCRIPTION, FORWARDS, BACKWARDS)

@@ -4,9 +4,8 @@ Also one expression index on the core ``member`` table (month * 100 + day of the
 so the birthday job selects the few members whose birthday is near without scanning them all.
 """
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-from loyalty.db import DB
+from loyalty.migrate import sql_migration
 
 ID = "2026-11-23T18:30:00:000000"
 VERSION = "1.38.0"
@@ -36,17 +35,4 @@ BACKWARDS = [
 ]
 
 
-async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="activity", description=DESCRIPTION)
-
-    async def run() -> None:
-        for sql in FORWARDS:
-            await DB.run_ddl(sql)
-
-    async def run_backwards() -> None:
-        for sql in BACKWARDS:
-            await DB.run_ddl(sql)
-
-    manager.add_raw(run)
-    manager.add_raw_backwards(run_backwards)
-    return manager
+forwards = sql_migration(ID, "activity", DESCRIPTION, FORWARDS, BACKWARDS)

@@ -1,8 +1,7 @@
 """Composite unique keys and checks of the notification tables (Piccolo cannot express them)."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-from loyalty.db import DB
+from loyalty.migrate import sql_migration
 
 ID = "2026-11-23T18:20:00:000000"
 VERSION = "1.38.0"
@@ -28,17 +27,4 @@ BACKWARDS = [
 ]
 
 
-async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="notify", description=DESCRIPTION)
-
-    async def run() -> None:
-        for sql in FORWARDS:
-            await DB.run_ddl(sql)
-
-    async def run_backwards() -> None:
-        for sql in BACKWARDS:
-            await DB.run_ddl(sql)
-
-    manager.add_raw(run)
-    manager.add_raw_backwards(run_backwards)
-    return manager
+forwards = sql_migration(ID, "notify", DESCRIPTION, FORWARDS, BACKWARDS)

@@ -6,9 +6,8 @@ not yet processed; it names no balance column, so balance updates stay HOT-eligi
 expiry walks the core ``point_lot_due`` index.
 """
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-from loyalty.db import DB
+from loyalty.migrate import sql_migration
 
 ID = "2026-11-23T18:40:00:000000"
 VERSION = "1.38.0"
@@ -23,17 +22,4 @@ BACKWARDS = [
 ]
 
 
-async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="validity", description=DESCRIPTION)
-
-    async def run() -> None:
-        for sql in FORWARDS:
-            await DB.run_ddl(sql)
-
-    async def run_backwards() -> None:
-        for sql in BACKWARDS:
-            await DB.run_ddl(sql)
-
-    manager.add_raw(run)
-    manager.add_raw_backwards(run_backwards)
-    return manager
+forwards = sql_migration(ID, "validity", DESCRIPTION, FORWARDS, BACKWARDS)
