@@ -58,7 +58,8 @@ OPENAPI = OpenAPIConfig(
                 name="X-Loyalty-Signature",
                 security_scheme_in="header",
                 description=(
-                    '`t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with the shop secret'
+                    '`t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<METHOD>.<path>.<raw body>">` with the '
+                    "shop secret; the path with its query string, as sent"
                 ),
             ),
             "shopperJWT": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),

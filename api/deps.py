@@ -45,13 +45,18 @@ async def provide_customer_id(request: Request[Any, Any, Any]) -> str:
 
 
 async def verify_shop_signature(request: Request[Any, Any, Any]) -> None:
-    """``before_request`` of the shop API: the raw body must carry the shop's signature."""
+    """``before_request`` of the shop API: method, path and raw body must carry the signature."""
     settings = settings_of(request)
     body = await request.body()
+    scope = request.scope
     signing.verify(
-        settings.shop_secret,
+        settings.shop_secrets,
         request.headers.get(signing.HEADER.lower()),
-        body,
+        method=request.method,
+        path=signing.request_target(
+            scope.get("raw_path") or scope["path"].encode(), scope.get("query_string", b"")
+        ),
+        body=body,
         now=clock_of(request).now(),
         tolerance_s=settings.signature_tolerance_s,
     )

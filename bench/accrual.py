@@ -45,12 +45,13 @@ async def client(
                     "placed_at": datetime.now(UTC).isoformat(),
                 }
             ).encode()
-            headers = {
-                "content-type": "application/json",
-                signing.HEADER: signing.sign(SECRET, body, int(time.time())),
-            }
+            path = f"/v1/shop/orders/{order_id}"
+            sig = signing.sign(
+                SECRET, method="PUT", path=path, body=body, timestamp=int(time.time())
+            )
+            headers = {"content-type": "application/json", signing.HEADER: sig}
             t0 = time.perf_counter()
-            code = await http.request("PUT", f"/v1/shop/orders/{order_id}", body, headers)
+            code = await http.request("PUT", path, body, headers)
             latencies.append((time.perf_counter() - t0) * 1000)
             if code != 200:
                 raise RuntimeError(f"order PUT answered {code}")

@@ -125,7 +125,13 @@ class Pool:
         http = self.idle.pop() if self.idle else common.Http(self.port)
         headers = {
             "content-type": "application/json",
-            signing.HEADER: signing.sign(SECRET, body, int(time.time())),
+            signing.HEADER: signing.sign(
+                SECRET,
+                method="POST",
+                path="/v1/shop/checkout/quote",
+                body=body,
+                timestamp=int(time.time()),
+            ),
         }
         try:
             status = await http.request("POST", "/v1/shop/checkout/quote", body, headers)

@@ -33,6 +33,7 @@ class Settings:
     port: int = 8000
     data_dir: Path = Path(".data")
     shop_secret: str = DEV_SHOP_SECRET
+    shop_secret_previous: str | None = None
     signature_tolerance_s: int = 300
     jwt_secret: str | None = DEV_JWT_SECRET
     jwt_public_key: str | None = None
@@ -45,6 +46,14 @@ class Settings:
     db_pool_size: int = 10
     max_body_bytes: int = 1_048_576
     delivery_env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def shop_secrets(self) -> list[str]:
+        """Secrets a shop signature may use: the current one, then the one being rotated out."""
+        return [
+            self.shop_secret,
+            *([self.shop_secret_previous] if self.shop_secret_previous else []),
+        ]
 
     @property
     def production(self) -> bool:
@@ -111,6 +120,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=_int(env, "LOYALTY_PORT", 8000),
         data_dir=Path(env.get("LOYALTY_DATA_DIR", ".data")),
         shop_secret=env.get("LOYALTY_SHOP_SECRET", DEV_SHOP_SECRET),
+        shop_secret_previous=env.get("LOYALTY_SHOP_SECRET_PREVIOUS") or None,
         jwt_secret=env.get("LOYALTY_JWT_SECRET", DEV_JWT_SECRET),
         jwt_public_key=_read_key(env.get("LOYALTY_JWT_PUBLIC_KEY")),
         jwt_issuer=env.get("LOYALTY_JWT_ISSUER") or None,

@@ -24,20 +24,27 @@ class Api:
     clock: FrozenClock
     _staff_tokens: dict[str, str] = field(default_factory=dict)
 
-    def signed(self, body: bytes, *, at: datetime | None = None) -> dict[str, str]:
+    def signed(
+        self, body: bytes, *, path: str, method: str = "PUT", at: datetime | None = None
+    ) -> dict[str, str]:
         ts = int((at or self.clock.now()).timestamp())
+        path = httpx.URL(path).raw_path.decode()  # the target as httpx sends it (%-encoded)
+        sig = signing.sign(
+            self.settings.shop_secret, method=method, path=path, body=body, timestamp=ts
+        )
         return {
-            signing.HEADER: signing.sign(self.settings.shop_secret, body, ts),
+            signing.HEADER: sig,
             "content-type": "application/json",
         }
 
     async def shop_put(self, path: str, payload: Any) -> httpx.Response:
         body = msgspec.json.encode(payload)
-        return await self.client.put(path, content=body, headers=self.signed(body))
+        return await self.client.put(path, content=body, headers=self.signed(body, path=path))
 
     async def shop_post(self, path: str, payload: Any) -> httpx.Response:
         body = msgspec.json.encode(payload)
-        return await self.client.post(path, content=body, headers=self.signed(body))
+        headers = self.signed(body, path=path, method="POST")
+        return await self.client.post(path, content=body, headers=headers)
 
     async def order(
         self,

@@ -100,21 +100,71 @@ async def put_raw(api: Api, body: bytes, headers: dict[str, str]) -> object:
     return await api.client.put("/v1/shop/orders/o-1", content=body, headers=headers)
 
 
+def sig(secret: str, body: bytes, ts: int, path: str = "/v1/shop/orders/o-1") -> str:
+    return signing.sign(secret, method="PUT", path=path, body=body, timestamp=ts)
+
+
 async def test_signature_missing_bad_or_stale_gets_401_and_writes_nothing(api: Api) -> None:
     body = msgspec.json.encode(ORDER)
     ts = int(api.clock.now().timestamp())
     cases = {
         "missing_signature": {},
-        "invalid_signature": {signing.HEADER: signing.sign("other-secret", body, ts)},
-        "stale_signature": {signing.HEADER: signing.sign("test-shop-secret", body, ts - 301)},
+        "invalid_signature": {signing.HEADER: sig("other-secret", body, ts)},
+        "stale_signature": {signing.HEADER: sig("test-shop-secret", body, ts - 301)},
     }
     for code, headers in cases.items():
         assert_error(await put_raw(api, body, headers), 401, code)
     tampered = msgspec.json.encode({**ORDER, "total_minor": 99_999})
-    assert_error(await put_raw(api, tampered, api.signed(body)), 401, "invalid_signature")
+    path = "/v1/shop/orders/o-1"
+    assert_error(
+        await put_raw(api, tampered, api.signed(body, path=path)), 401, "invalid_signature"
+    )
     malformed = {signing.HEADER: "v1=abc"}
     assert_error(await put_raw(api, body, malformed), 401, "invalid_signature")
     assert await written() == 0
+
+
+async def test_a_captured_signature_is_worthless_on_another_path_or_method(api: Api) -> None:
+    """Replaying one captured order PUT onto other orders or customers credits nothing."""
+    body = msgspec.json.encode(ORDER)
+    captured = api.signed(body, path="/v1/shop/orders/o-1")
+    assert (await put_raw(api, body, captured)).status_code == 200
+    before = await written()
+    for other in ("/v1/shop/orders/o-2", "/v1/shop/orders/o-1?x=1", "/v1/shop/customers/c-1"):
+        r = await api.client.put(other, content=body, headers=captured)
+        assert_error(r, 401, "invalid_signature")
+    r = await api.client.post("/v1/shop/checkout/quote", content=body, headers=captured)
+    assert_error(r, 401, "invalid_signature")
+    assert await written() == before
+
+
+async def test_the_query_string_is_signed_as_sent(api: Api) -> None:
+    body = msgspec.json.encode(ORDER)
+    path = "/v1/shop/orders/o-1?source=erp&v=2"
+    assert (
+        await api.client.put(path, content=body, headers=api.signed(body, path=path))
+    ).status_code == 200
+
+
+async def test_several_v1_values_any_one_matching_is_enough(api: Api) -> None:
+    """Key rotation as Stripe does it: the shop sends signatures under old and new secrets."""
+    body = msgspec.json.encode(ORDER)
+    ts = int(api.clock.now().timestamp())
+    old = sig("retired-secret", body, ts).split(",")[1]
+    new = sig("test-shop-secret", body, ts).split(",")[1]
+    header = f"t={ts},{old},{new}"
+    assert (await put_raw(api, body, {signing.HEADER: header})).status_code == 200
+
+
+def test_the_server_accepts_the_previous_secret_during_a_rotation() -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    ts = int(now.timestamp())
+    header = signing.sign("old", method="PUT", path="/p", body=b"{}", timestamp=ts)
+    signing.verify(["new", "old"], header, method="PUT", path="/p", body=b"{}", now=now)
+    with pytest.raises(Exception, match="does not match"):
+        signing.verify(["new"], header, method="PUT", path="/p", body=b"{}", now=now)
 
 
 @pytest.mark.parametrize(
@@ -147,13 +197,15 @@ async def test_signature_missing_bad_or_stale_gets_401_and_writes_nothing(api: A
 async def test_bad_order_bodies_get_4xx_and_write_nothing(
     api: Api, payload: bytes, status: int
 ) -> None:
-    assert_error(await put_raw(api, payload, api.signed(payload)), status)
+    assert_error(
+        await put_raw(api, payload, api.signed(payload, path="/v1/shop/orders/o-1")), status
+    )
     assert await written() == 0
 
 
 async def test_10_mb_body_is_refused(api: Api) -> None:
     payload = b'{"customer_id": "' + b"x" * 10_000_000 + b'"}'
-    response = await put_raw(api, payload, api.signed(payload))
+    response = await put_raw(api, payload, api.signed(payload, path="/v1/shop/orders/o-1"))
     assert_error(response, 413, "body_too_large")
     assert await written() == 0
 
@@ -161,7 +213,8 @@ async def test_10_mb_body_is_refused(api: Api) -> None:
 @pytest.mark.parametrize("order_id", ["a" * 200, "bad id", "%00"])
 async def test_bad_order_ids_are_refused(api: Api, order_id: str) -> None:
     body = msgspec.json.encode(ORDER)
-    r = await api.client.put(f"/v1/shop/orders/{order_id}", content=body, headers=api.signed(body))
+    path = f"/v1/shop/orders/{order_id}"
+    r = await api.client.put(path, content=body, headers=api.signed(body, path=path))
     assert r.status_code in (400, 404), r.text
     assert "error" in r.json()
     assert await written() == 0
