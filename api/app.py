@@ -27,6 +27,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.health import health
 from api.insight import InsightController
 from api.me import MeController
+from api.metrics import PROMETHEUS, metrics_endpoint
 from api.rewards import AdminRewardsController, MeRewardsController
 from api.shop import ShopController
 from api.templates import TemplatesController
@@ -42,6 +43,7 @@ ROUTE_HANDLERS += [InsightController, ADMIN_PAGES]
 ROUTE_HANDLERS += [ActivityController]
 ROUTE_HANDLERS += [CheckoutController, MeRewardsController, AdminRewardsController]
 ROUTE_HANDLERS += [DevicesController, TemplatesController]
+ROUTE_HANDLERS += [metrics_endpoint]
 
 OPENAPI = OpenAPIConfig(
     title="Loyalty engine",
@@ -99,7 +101,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OPENAPI,
         template_config=template_config(),
-        middleware=[kick.middleware],
+        middleware=[PROMETHEUS.middleware, kick.middleware],
         on_startup=[startup],
         on_shutdown=[shutdown],
         request_max_body_size=settings.max_body_bytes,

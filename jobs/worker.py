@@ -14,7 +14,7 @@ from arq.cron import CronJob, cron
 from arq.worker import Worker
 
 from jobs.registry import load_all
-from loyalty import db
+from loyalty import db, metrics
 from loyalty.clock import Clock, SystemClock
 from loyalty.notify import runtime as notify_runtime
 from loyalty.settings import Settings
@@ -24,7 +24,8 @@ def _as_arq(name: str) -> Any:
     async def run(ctx: dict[str, Any], as_of: str | None = None) -> dict[str, Any]:
         clock: Clock = ctx["clock"]
         when = datetime.fromisoformat(as_of) if as_of else clock.now()
-        return await load_all()[name](when)
+        async with metrics.timed_job(name):
+            return await load_all()[name](when)
 
     run.__name__ = name.replace("-", "_")
     run.__qualname__ = run.__name__

@@ -147,6 +147,16 @@ def serve_workers(settings: Settings, workers: int) -> None:
         for pid in children:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
+        _forget_metrics_of(children)
+
+
+def _forget_metrics_of(pids: list[int]) -> None:
+    """Drop the live gauges of API processes that ended (multiprocess metrics)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        for pid in pids:
+            multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 async def run_job(settings: Settings, name: str, as_of: datetime) -> dict[str, object]:
@@ -227,6 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # uvicorn re-raises SIGTERM after its own shutdown; turn it into a normal exit so the
     # embedded servers below are stopped instead of left running.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.command in ("run", "api", "worker"):
+        from loyalty import metrics  # before anything imports prometheus_client
+
+        metrics.prepare_multiprocess(settings.data_dir)
     settings, servers = with_servers(settings)
     try:
         return _dispatch(args, settings)

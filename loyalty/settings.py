@@ -45,6 +45,7 @@ class Settings:
     deep_link: str = "shop://profile/discounts"
     db_pool_size: int = 10
     max_body_bytes: int = 1_048_576
+    metrics_token: str | None = None
     delivery_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -130,5 +131,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_secret=env.get("LOYALTY_SESSION_SECRET", DEV_SESSION_SECRET),
         deep_link=env.get("LOYALTY_DEEP_LINK", "shop://profile/discounts"),
         db_pool_size=_int(env, "LOYALTY_DB_POOL_SIZE", 10),
+        metrics_token=env.get("LOYALTY_METRICS_TOKEN") or None,
         delivery_env=delivery,
     )
