@@ -31,7 +31,7 @@ from api.metrics import PROMETHEUS, metrics_endpoint
 from api.rewards import AdminRewardsController, MeRewardsController
 from api.shop import ShopController
 from api.templates import TemplatesController
-from loyalty import db, staff
+from loyalty import db, reactions_table, staff
 from loyalty.clock import Clock, SystemClock
 from loyalty.notify import kick
 from loyalty.settings import Settings
@@ -80,6 +80,7 @@ def create_app(
     extra_handlers: list[Any] | None = None,
 ) -> Litestar:
     clock = clock or SystemClock()
+    reactions_table.install()
 
     async def startup(app: Litestar) -> None:
         if not manage_resources:

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api import tokens
 from bench import common
-from loyalty import db, program
+from loyalty import db, program, reactions_table
 from loyalty.activity import birthdays
 from loyalty.embedded import free_port
 from loyalty.settings import Settings
@@ -134,6 +134,7 @@ async def save_rules(db_url: str) -> None:
 
 
 def main() -> None:
+    reactions_table.install()
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=10)

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api import signing
 from bench import common
-from loyalty import db, orders, program
+from loyalty import db, orders, program, reactions_table
 from loyalty.embedded import free_port
 from loyalty.rewards import catalogue, codes
 from schemas.program import PointsAsMoney, ProgramRules
@@ -173,6 +173,7 @@ async def drive(
 
 
 def main() -> None:
+    reactions_table.install()
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=float, default=300)
     parser.add_argument("--seconds", type=float, default=20)

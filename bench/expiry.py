@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import asyncpg
 
 from bench import common
-from loyalty import db, ledger, program
+from loyalty import db, ledger, program, reactions_table
 from schemas.program import ProgramRules, Validity
 
 Policy = Literal["rolling", "per_lot", "never"]
@@ -154,6 +154,7 @@ async def _tune(url: str) -> bool:
 
 
 def main() -> None:
+    reactions_table.install()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--policy", choices=("rolling", "per_lot"), default="rolling")

@@ -14,7 +14,7 @@ from arq.cron import CronJob, cron
 from arq.worker import Worker
 
 from jobs.registry import load_all
-from loyalty import db, metrics
+from loyalty import db, metrics, reactions_table
 from loyalty.clock import Clock, SystemClock
 from loyalty.notify import runtime as notify_runtime
 from loyalty.settings import Settings
@@ -51,6 +51,7 @@ def build_worker(
     queue_name: str | None = None,
 ) -> Worker:
     """An arq worker for every registered job, with the cron schedule."""
+    reactions_table.install()
     registry = load_all()
     functions = [_as_arq(name) for name in registry]
     by_name = {f.__name__: f for f in functions}

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from loyalty import db
+from loyalty import db, reactions_table
 from loyalty.embedded import Servers
 from loyalty.settings import Settings, SettingsError, load_settings
 
@@ -219,6 +219,7 @@ def _iso_datetime(value: str) -> datetime:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = parse_args(argv)
+    reactions_table.install()
     try:
         settings = load_settings()
         settings.check_production()

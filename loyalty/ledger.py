@@ -10,6 +10,10 @@ had used); every debit consumes lots oldest first (optionally only lots earned s
 or only named lots) and records which, in ``lot_use``. The sum of remaining lot points equals
 the positive part of the available balance; a debit beyond the lots (a clawback of points
 already spent) takes the balance negative without touching lots.
+
+After each entry actually written, :func:`post` announces :class:`loyalty.reactions.PointsMoved`
+in the same transaction (threshold coupons, per-lot expiry dates, tiers, webhooks react there;
+see ``docs/ARCHITECTURE.md``); the ledger itself imports no feature.
 """
 
 from __future__ import annotations
@@ -18,8 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from loyalty import db
-from loyalty.validity.stamps import lot_expiry
+from loyalty import db, reactions
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +97,11 @@ async def post(
 ) -> Balances | None:
     """Write one entry, move the cache and the lots; ``None`` when ``key`` was already posted.
 
-    Must run inside a transaction: the entry, the cache and the lots move together or not at
-    all. The member row is locked by the cache update before lots are touched, so lots of one
-    member never change concurrently.
+    Must run inside a transaction: the entry, the cache, the lots and the reactions to the
+    entry (:func:`loyalty.reactions.points_moved`) happen together or not at all. The member
+    row is locked by the cache update before lots are touched, so lots of one member never
+    change concurrently. A new lot has no expiry unless ``lots.expires_at`` says so; the
+    validity area's reaction dates it under a per-lot policy.
     """
     if db.DB.current_transaction.get() is None:
         raise RuntimeError("ledger.post must run inside a transaction")
@@ -139,6 +144,18 @@ async def post(
         )
     elif delta.available < 0:
         await _debit_lots(member_id, entry_id, -delta.available, rule)
+    await reactions.points_moved(
+        reactions.PointsMoved(
+            member_id=member_id,
+            entry_id=entry_id,
+            kind=kind,
+            delta=delta,
+            balances=balances,
+            key=key,
+            order_id=order_id,
+            now=now,
+        )
+    )
     return balances
 
 
@@ -157,14 +174,13 @@ async def _credit_lots(
     if rule.restore_entry is not None:
         to_lots -= await _restore(rule.restore_entry, to_lots)
     if to_lots > 0:
-        expires_at = rule.expires_at or await lot_expiry(member_id, earned_at)
         await db.execute(
             """INSERT INTO point_lot (member, entry, earned_at, expires_at, points, remaining)
                VALUES ($1, $2, $3, $4, $5, $5)""",
             member_id,
             entry_id,
             earned_at,
-            expires_at,
+            rule.expires_at,
             to_lots,
         )
 
@@ -231,8 +247,9 @@ async def post_expiries(
     guarantees as :func:`post`: inside a transaction; the members are locked first (id order)
     so the lots read are current; a key already posted changes nothing; the cache, the lots and
     ``lot_use`` move with exactly the entries written. In the same single update of each member
-    row, a rolling date (``points_expire_at``) that has passed is consumed. Returns the new
-    entries' ids.
+    row, a rolling date (``points_expire_at``) that has passed is consumed. Each new entry is
+    then announced (``PointsMoved``; ``balances`` are the member's after the whole batch).
+    Returns the new entries' ids.
     """
     if db.DB.current_transaction.get() is None:
         raise RuntimeError("ledger.post_expiries must run inside a transaction")
@@ -271,6 +288,7 @@ async def post_expiries(
                FROM (SELECT DISTINCT id FROM unnest(${n + 1}::bigint[]) AS u(id)) u
                LEFT JOIN moved t ON t.member = u.id
                WHERE m.id = u.id AND (t.points IS NOT NULL OR m.points_expire_at <= ${n + 2})
+               RETURNING m.id, m.available, m.pending, m.lifetime, m.spent, m.expired
            ), uses AS (
                INSERT INTO lot_use (entry, lot, points)
                SELECT e.id, p.lot, p.points
@@ -279,12 +297,32 @@ async def post_expiries(
                UPDATE point_lot l SET remaining = l.remaining - p.points
                FROM entries e JOIN picked p ON p.key = e.idempotency_key WHERE l.id = p.lot
            )
-           SELECT id FROM entries""",
+           SELECT e.id, e.member, e.idempotency_key, e.points, c.available, c.pending,
+                  c.lifetime, c.spent, c.expired
+           FROM entries e JOIN cache c ON c.id = e.member ORDER BY e.id""",
         *args,
         member_ids,
         now,
     )
+    for r in rows:
+        await reactions.points_moved(_expired(r, now))
     return [r["id"] for r in rows]
+
+
+def _expired(row: Any, now: datetime) -> reactions.PointsMoved:
+    points = row["points"]
+    return reactions.PointsMoved(
+        member_id=row["member"],
+        entry_id=row["id"],
+        kind="expire",
+        delta=Delta(available=-points, expired=points),
+        balances=Balances(
+            row["available"], row["pending"], row["lifetime"], row["spent"], row["expired"]
+        ),
+        key=row["idempotency_key"],
+        order_id=None,
+        now=now,
+    )
 
 
 async def spendable(member_id: int, *, earned_since: datetime | None = None) -> int:

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from loyalty import audit, db, ledger, outbox
+from loyalty import audit, db, ledger, outbox, reactions
 from loyalty.activity import awards as activity_awards
 from loyalty.errors import Conflict, Invalid, NotFound
-from loyalty.rewards import coupons
 from loyalty.validity.dates import is_zone
 
 _COLUMNS = """id, customer_id, email, phone, name, birthday, locale, timezone, newsletter,
@@ -76,10 +75,13 @@ async def upsert_profile(customer_id: str, profile: Profile, *, now: datetime) -
             now,
         )
         assert row is not None
-        from loyalty.activity import referrals  # imports this module: import at call time
-
-        await referrals.on_profile(
-            member_id, newsletter=row["newsletter"], referral_code=profile.referral_code, now=now
+        await reactions.profile_saved(
+            reactions.ProfileSaved(
+                member_id=member_id,
+                newsletter=row["newsletter"],
+                referral_code=profile.referral_code,
+                now=now,
+            )
         )
     assert row is not None
     return dict(row)
@@ -129,23 +131,17 @@ async def adjust(
     """Staff grant (positive) or removal (negative) of points, audited and notified.
 
     A removal never takes the balance below zero; a blocked member gets no grants.
-    Returns ``None`` when ``key`` repeats an adjustment already made.
+    Returns ``None`` when ``key`` repeats an adjustment already made. A grant that reaches the
+    threshold issues its coupon through the ledger's reactions, after the grant was told.
     """
     reason = reason.strip()
     if points == 0:
         raise Invalid("invalid_points", "points must not be zero")
     if len(reason) < 3:
         raise Invalid("reason_required", "a reason of at least 3 characters is required")
-    async with db.transaction():
+    async with db.transaction(), reactions.deferred():
         member = await _locked(customer_id)
-        if points > 0 and member["blocked"]:
-            raise Conflict("member_blocked", "a blocked member cannot receive points")
-        if points < 0 and member["available"] + points < 0:
-            raise Conflict(
-                "insufficient_points",
-                "removal would take the balance below zero",
-                available=member["available"],
-            )
+        _check_adjustable(member, points)
         # Without a caller key every call is a new adjustment (two identical corrections
         # in the same second are both meant); with one, a retried request applies once.
         key = f"adjust:{member['id']}:{key or uuid.uuid4().hex}"
@@ -158,27 +154,34 @@ async def adjust(
             actor=actor,
             reason=reason,
         )
-        if balances is None:
-            return None
-        await audit.record(
-            actor,
-            "member.adjust",
-            now=now,
-            target=customer_id,
-            reason=reason,
-            details={"points": points},
-        )
-        event = "points_added" if points > 0 else "points_removed"
-        await outbox.enqueue(
-            event,
-            member_id=member["id"],
-            dedupe_key=key,
-            now=now,
-            data={"points": abs(points), "reason": reason},
-        )
-        if points > 0:
-            await coupons.issue_due(member["id"], now=now)  # rule 3: a grant may cross it
+        if balances is not None:
+            await audit.record(
+                actor,
+                "member.adjust",
+                now=now,
+                target=customer_id,
+                reason=reason,
+                details={"points": points},
+            )
+            await outbox.enqueue(
+                "points_added" if points > 0 else "points_removed",
+                member_id=member["id"],
+                dedupe_key=key,
+                now=now,
+                data={"points": abs(points), "reason": reason},
+            )
     return balances
+
+
+def _check_adjustable(member: dict[str, Any], points: int) -> None:
+    if points > 0 and member["blocked"]:
+        raise Conflict("member_blocked", "a blocked member cannot receive points")
+    if points < 0 and member["available"] + points < 0:
+        raise Conflict(
+            "insufficient_points",
+            "removal would take the balance below zero",
+            available=member["available"],
+        )
 
 
 async def set_blocked(

@@ -11,7 +11,9 @@ the ledger entries the difference calls for, each with a deterministic key:
   cancellation after confirmation claws back everything.
 
 A terminal state (cancelled, refunded) is never undone by a late earlier state, and the
-amount refunded only grows.
+amount refunded only grows. What other areas do about it (threshold coupons, the last-order
+and expiry dates, referrals) are reactions (``loyalty.reactions``) to the entries posted and
+to ``OrderAdvanced``, run once the order has settled, in the same transaction.
 """
 
 from __future__ import annotations
@@ -23,8 +25,7 @@ from typing import Any
 
 import msgspec
 
-from loyalty import accrual, db, ledger, members, outbox, program
-from loyalty.activity import referrals
+from loyalty import accrual, db, ledger, members, outbox, program, reactions
 from loyalty.errors import Conflict
 from loyalty.rewards import checkout
 from schemas.program import ProgramRules
@@ -107,19 +108,24 @@ async def report(order_id: str, state: OrderIn, *, now: datetime) -> Outcome:
     async with db.transaction():
         member_id = await members.ensure(state.customer_id, now=now)
         record = await _lock(order_id, member_id, state, now)
-        if record["member"] != member_id:
-            raise Conflict(
-                "order_customer_mismatch",
-                "this order belongs to another customer",
-                order_id=order_id,
-            )
+        _check_customer(record, member_id, order_id)
         order = OrderRow.from_record(record)
         if record["state_digest"] == state_digest:
             return Outcome(order, changed=False)
-        await _advance(order, state, rules, now)
-        await checkout.on_order_report(order, state, rules, now=now)  # coupon, points, rule 3
+        before = (None if order.new else order.status, order.refunded_minor)
+        async with reactions.deferred():  # the reactions run once the order has settled
+            await _advance(order, state, rules, now)  # merged state and its ledger entries
+            await checkout.on_order_report(order, state, rules, now=now)  # coupon, points paid
+            await _announce(order, state, before, now)  # OrderAdvanced
         await _save(order, state, state_digest, now)
     return Outcome(order, changed=True)
+
+
+def _check_customer(record: Any, member_id: int, order_id: str) -> None:
+    if record["member"] != member_id:
+        raise Conflict(
+            "order_customer_mismatch", "this order belongs to another customer", order_id=order_id
+        )
 
 
 async def _lock(order_id: str, member_id: int, state: OrderIn, now: datetime) -> Any:
@@ -149,8 +155,7 @@ async def _lock(order_id: str, member_id: int, state: OrderIn, now: datetime) ->
 
 async def _advance(order: OrderRow, state: OrderIn, rules: ProgramRules, now: datetime) -> None:
     """Move the order to the merged state, posting each ledger entry the change needs."""
-    first_sight = order.new
-    order.status = state.status if first_sight else merge_status(order.status, state.status)
+    order.status = state.status if order.new else merge_status(order.status, state.status)
     if order.points_state in ("none", "pending"):
         order.total_minor = state.total_minor
         if order.status != "cancelled":
@@ -164,19 +169,6 @@ async def _advance(order: OrderRow, state: OrderIn, rules: ProgramRules, now: da
             await _confirm(order, now)
     if order.points_state == "confirmed":
         await _claw_back(order, now)
-    if first_sight and order.status != "cancelled":
-        await _touch_last_order(order.member_id, state.placed_at)
-    for flag in await referrals.on_order(
-        order.member_id,
-        order.order_id,
-        referral_code=state.referral_code,
-        status=order.status,
-        confirmed=order.points_state == "confirmed",
-        total_minor=order.total_minor,
-        refunded_minor=order.refunded_minor,
-        now=now,
-    ):
-        _flag(order, flag)
 
 
 async def _set_pending(order: OrderRow, state: OrderIn, rules: ProgramRules, now: datetime) -> None:
@@ -278,12 +270,30 @@ async def _post(
     )
 
 
-async def _touch_last_order(member_id: int, placed_at: datetime) -> None:
-    """The shop's ``placed_at`` moves the last-order date and, under rolling validity, the
-    date the member's points expire (``loyalty.validity.stamps``)."""
-    from loyalty.validity import stamps  # imported here: this function is validity's hook
-
-    await stamps.on_order(member_id, placed_at)
+async def _announce(
+    order: OrderRow, state: OrderIn, before: tuple[str | None, int], now: datetime
+) -> None:
+    """``OrderAdvanced`` on first sight, a status change or a grown refund; its reactions
+    (the last-order date, referrals) may add flags to the order, saved with it."""
+    previous_status, refunded_before = before
+    if previous_status == order.status and order.refunded_minor <= refunded_before:
+        return
+    await reactions.order_advanced(
+        reactions.OrderAdvanced(
+            member_id=order.member_id,
+            order_id=order.order_id,
+            previous_status=previous_status,
+            status=order.status,
+            placed_at=state.placed_at,
+            total_minor=order.total_minor,
+            refunded_minor=order.refunded_minor,
+            points=order.points,
+            now=now,
+            confirmed=order.points_state == "confirmed",
+            referral_code=state.referral_code,
+            flags=order.flags,
+        )
+    )
 
 
 def _flag(order: OrderRow, flag: str) -> None:

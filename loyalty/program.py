@@ -7,7 +7,7 @@ from datetime import datetime
 
 import msgspec
 
-from loyalty import db
+from loyalty import audit, db
 from loyalty.errors import Invalid
 from schemas.program import InvalidRules, ProgramRules
 
@@ -64,8 +64,6 @@ async def get_program() -> tuple[ProgramRules, int, datetime | None]:
 
 async def save_rules(rules: ProgramRules, *, actor: str | None, now: datetime) -> int:
     """Replace the rules (validated), bump the version, audit the change. Returns the version."""
-    from loyalty import audit
-
     validate(rules)
     async with db.transaction():
         version: int = await db.fetchval(

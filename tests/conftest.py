@@ -14,13 +14,15 @@ import pytest
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 
-from loyalty import db, program
+from loyalty import db, program, reactions_table
 from loyalty.clock import FrozenClock
 from loyalty.settings import Settings
 from tests import dbsetup
 from tests.helpers import Api
 
 ROOT = Path(__file__).resolve().parent.parent
+
+reactions_table.install()  # as the app factory, the worker and the CLI do
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,9 +1,9 @@
 """The one credit path of every activity rule, and the one-off rules (welcome, newsletter).
 
 :func:`credit` posts points with a deterministic idempotency key (the key *is* the cap: a
-second credit under the same key changes nothing), tells the member through the outbox and
-lets threshold coupons be issued (``issue_due``). Callers hold the member row lock when they
-count awards.
+second credit under the same key changes nothing) and tells the member through the outbox;
+threshold coupons the credit made due follow from the ledger's reactions. Callers hold the
+member row lock when they count awards.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from loyalty import db, ledger, outbox, program
-from loyalty.activity import coupons
+from loyalty import db, ledger, outbox, program, reactions
 
 KIND = "activity"
 
@@ -32,20 +31,18 @@ async def credit(
 
     ``notify`` is the outbox event to enqueue (deduplicated by the same key), or ``None``.
     """
-    balances = await ledger.post(
-        member_id,
-        kind,
-        ledger.Delta(available=points, lifetime=points),
-        key=key,
-        now=now,
-        meta={"activity": rule},
-    )
-    if balances is None:
-        return None
-    if notify is not None:
-        payload = {"points": points, "activity": rule, **(data or {})}
-        await outbox.enqueue(notify, member_id=member_id, dedupe_key=key, now=now, data=payload)
-    await coupons.issue_due(member_id, now=now)
+    async with reactions.deferred():  # the credit is told before the coupon it may unlock
+        balances = await ledger.post(
+            member_id,
+            kind,
+            ledger.Delta(available=points, lifetime=points),
+            key=key,
+            now=now,
+            meta={"activity": rule},
+        )
+        if balances is not None and notify is not None:
+            payload = {"points": points, "activity": rule, **(data or {})}
+            await outbox.enqueue(notify, member_id=member_id, dedupe_key=key, now=now, data=payload)
     return balances
 
 

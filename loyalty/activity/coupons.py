@@ -42,8 +42,3 @@ async def issue(member_id: int, terms: CouponTerms, *, key: str, now: datetime) 
 async def void(coupon_id: int, *, reason: str, now: datetime) -> bool:
     """Void the coupon if it is still unused; ``False`` if it was used or already void."""
     return await rewards_coupons.void(coupon_id, reason=reason, now=now)
-
-
-async def issue_due(member_id: int, *, now: datetime) -> None:
-    """Threshold coupons (rule 3) that newly credited points may have made due."""
-    await rewards_coupons.issue_due(member_id, now=now)

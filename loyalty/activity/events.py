@@ -24,6 +24,7 @@ from typing import Any
 from loyalty import db, members, program
 from loyalty.activity import awards, periods
 from loyalty.errors import Conflict, NotFound
+from loyalty.notify import opens
 from schemas.program import ActivityReward, CappedActivity, ProductViews, ProgramRules
 
 TYPES = ("visit", "product_view", "notification_open", "newsletter_signup")
@@ -183,8 +184,6 @@ async def _evaluate(
 async def _record_open(member_id: int, notification_id: int, now: datetime) -> None:
     """Count the open for insight (pushes opened), whether or not the open earned points;
     an id that is not the member's was already answered ``not_eligible``."""
-    from loyalty.notify import opens
-
     with contextlib.suppress(NotFound):
         await opens.mark_opened(member_id, notification_id, now)
 

@@ -11,6 +11,10 @@
 - A refund or cancellation that takes that order below the minimum takes both rewards back
   (points debited, even into a negative balance like any clawback; unused coupons voided).
 
+Reactions (``loyalty.reactions``, priority 30): :func:`from_profile` to the shop's customer
+PUT, :func:`from_order` to an order that advanced; neither the member nor the order code
+imports this module.
+
 Locks: the order row (the caller's), the friend's member row, the referral row, then the
 referrer's member row.
 """
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from loyalty import db, ledger, members, outbox, program
+from loyalty import db, ledger, members, outbox, program, reactions
 from loyalty.activity import awards, coupons
 from schemas.program import ReferralReward, Referrals
 
@@ -156,37 +160,34 @@ async def _has_confirmed_order(member_id: int, *, other_than: str) -> bool:
     return bool(found)
 
 
-async def on_profile(
-    member_id: int, *, newsletter: bool, referral_code: str | None, now: datetime
-) -> None:
+@reactions.on_profile_saved(30)
+async def from_profile(event: reactions.ProfileSaved) -> None:
     """The shop's customer PUT: a newsletter opt-in earns once; a code attaches the friend."""
-    if newsletter:
-        await awards.newsletter(member_id, now=now)
-    await attach(member_id, referral_code, source="profile", now=now)
+    if event.newsletter:
+        await awards.newsletter(event.member_id, now=event.now)
+    await attach(event.member_id, event.referral_code, source="profile", now=event.now)
 
 
-async def on_order(
-    member_id: int,
-    order_id: str,
-    *,
-    referral_code: str | None,
-    status: str,
-    confirmed: bool,
-    total_minor: int,
-    refunded_minor: int,
-    now: datetime,
-) -> list[str]:
-    """An order PUT changed the order: attach, decide or reverse. Returns order flags."""
+@reactions.on_order_advanced(30)
+async def from_order(event: reactions.OrderAdvanced) -> None:
+    """An order advanced: attach, decide or reverse; the outcome goes on the order's flags."""
+    for flag in await _on_order(event):
+        if flag not in event.flags:
+            event.flags.append(flag)
+
+
+async def _on_order(event: reactions.OrderAdvanced) -> list[str]:
+    member_id, order_id, now = event.member_id, event.order_id, event.now
     flags: list[str] = []
-    flag = await attach(member_id, referral_code, source="order", order_id=order_id, now=now)
+    flag = await attach(member_id, event.referral_code, source="order", order_id=order_id, now=now)
     if flag is not None:
         flags.append(flag)
-    if not confirmed:
+    if not event.confirmed:
         return flags
     ref = await db.fetchrow("SELECT * FROM referral WHERE friend = $1 FOR NO KEY UPDATE", member_id)
     if ref is None:
         return flags
-    net = 0 if status == "cancelled" else total_minor - refunded_minor
+    net = 0 if event.status == "cancelled" else event.total_minor - event.refunded_minor
     rules = await program.get_rules()
     if ref["state"] == "pending":
         on = rules.active and rules.activity.referral.enabled

@@ -13,7 +13,8 @@
   carrying ``coupon_code``/``points_redeemed`` commits them exactly once (the hold if there is
   one, else checked like a quote); a cancellation returns spent points and the coupon; a
   refund returns spent points in proportion; a clawback that leaves the balance negative
-  voids unused coupons bought with that order's points; then due threshold coupons are issued.
+  voids unused coupons bought with that order's points. Threshold coupons the order's points
+  made due are issued by their reaction (``loyalty.reactions``), after this has settled.
 
 Lock order (no deadlocks): order row, member row, redemption row, coupon row.
 """
@@ -403,13 +404,12 @@ async def on_order_report(
     """Settle the order's coupon and points after ``orders.report`` moved it (same transaction).
 
     An order that carries no coupon or points and was neither cancelled nor refunded has
-    nothing to settle, so most order PUTs only pay for the threshold check.
+    nothing to settle, so most order PUTs cost nothing here.
     """
     if _wants(state) or order.status == "cancelled" or order.refunded_minor > 0:
         await _settle(order, state, rules, now)
     if order.clawed_back > 0:
         await coupons.void_clawed_back(order.member_id, order.order_id, now=now)
-    await coupons.issue_due(order.member_id, now=now, rules=rules)
 
 
 async def _settle(order: OrderView, state: OrderIn, rules: ProgramRules, now: datetime) -> None:

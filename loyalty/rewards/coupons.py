@@ -3,8 +3,12 @@ member's discounts, and voiding one whose points were clawed back.
 
 Rule 3: when a member's free points (available minus checkout holds) reach the program's
 threshold, :func:`issue_due` burns the threshold (ledger kind ``coupon_burn``) and issues one
-coupon per threshold crossed, in the transaction of the credit that crossed it. Keys are
-deterministic (``threshold:<member>:<n>``), so a replayed credit never issues twice.
+coupon per threshold crossed, in the transaction of the credit that crossed it: it is the
+reaction to every ledger entry that credits available points (:func:`threshold_reached`,
+``PointsMoved`` priority 10), and to a cancelled order, which may have released a hold
+(:func:`threshold_freed`). Keys are deterministic (``threshold:<member>:<n>``), so a
+replayed credit never issues twice. The burn is itself an entry (a debit), to which this
+reaction does nothing: the re-entrancy stops there.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from loyalty import db, outbox, program, spending
+from loyalty import db, outbox, program, reactions, spending
 from loyalty.rewards import codes
 from schemas.program import CouponTerms, ProgramRules
 
@@ -154,13 +158,27 @@ async def held_points(member_id: int, now: datetime, *, except_order: str | None
     return int(total)
 
 
+@reactions.on_points_moved(10)
+async def threshold_reached(event: reactions.PointsMoved) -> None:
+    """Rule 3 after every credit of available points (orders, grants, activity, returns)."""
+    if event.delta.available > 0:
+        await issue_due(event.member_id, now=event.now)
+
+
+@reactions.on_order_advanced(10)
+async def threshold_freed(event: reactions.OrderAdvanced) -> None:
+    """Rule 3 after a cancellation: it may have released a checkout hold without any entry."""
+    if event.status == "cancelled":
+        await issue_due(event.member_id, now=event.now)
+
+
 async def issue_due(
     member_id: int, *, now: datetime, rules: ProgramRules | None = None
 ) -> list[dict[str, Any]]:
     """Rule 3: burn the threshold and issue a coupon while free points reach it.
 
-    Call in the transaction that credited points (orders, staff grants, activity rules).
-    Blocked members, a program without threshold, or an inactive program issue nothing.
+    Runs in the transaction that credited points (:func:`threshold_reached`). Blocked
+    members, a program without threshold, or an inactive program issue nothing.
     """
     rules = rules or await program.get_rules()
     threshold = rules.threshold_points

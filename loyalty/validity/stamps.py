@@ -4,9 +4,11 @@ Dates are stamped with the settings in force at the moment they are set, and nev
 when marketing later changes the policy or N ("from that moment on", docs/expiry.md):
 
 - *rolling*: each order moves ``member.points_expire_at`` to the end of the member's local day
-  N days after the latest ``placed_at`` (:func:`on_order`);
+  N days after the latest ``placed_at`` (:func:`stamp_last_order`, a reaction to
+  ``OrderAdvanced``, priority 20);
 - *per lot*: each new lot gets ``point_lot.expires_at`` N days after it was earned
-  (:func:`lot_expiry`, called by the ledger when it makes a lot);
+  (:func:`date_new_lot`, a reaction to ``PointsMoved``, priority 5: before any other reaction
+  reads lots);
 - *never*: orders clear the rolling date and lots get none.
 """
 
@@ -19,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from loyalty import db
+from loyalty import db, program, reactions
 from loyalty.validity import dates
 from schemas.program import ProgramRules, Validity
 
@@ -62,8 +64,15 @@ async def _member(member_id: int, *, lock: bool) -> _Member:
     return _Member(row["last_order_at"], row["points_expire_at"], validity, tz)
 
 
+@reactions.on_order_advanced(20)
+async def stamp_last_order(event: reactions.OrderAdvanced) -> None:
+    """A new (not cancelled) order: the last-order date and the rolling date move forward."""
+    if event.previous_status is None and event.status != "cancelled":
+        await on_order(event.member_id, event.placed_at)
+
+
 async def on_order(member_id: int, placed_at: datetime) -> None:
-    """A new (not cancelled) order: the last-order date and the rolling date move forward.
+    """Move the last-order date and the rolling date to ``placed_at``.
 
     The date never moves back (after N was shortened, an order gives no less than the member
     already had). An order older than the last one moves nothing, except that a member whose
@@ -87,16 +96,31 @@ async def on_order(member_id: int, placed_at: datetime) -> None:
     )
 
 
-async def lot_expiry(member_id: int, earned_at: datetime) -> datetime | None:
-    """The expiry of a lot earned at ``earned_at`` now (``None`` unless the policy is per lot)."""
-    from loyalty import program  # not at import time: ledger imports this module
+_NEW_LOT = """
+SELECT l.id, l.earned_at FROM point_lot l WHERE l.entry = $1 AND l.expires_at IS NULL
+"""
 
+
+@reactions.on_points_moved(5)
+async def date_new_lot(event: reactions.PointsMoved) -> None:
+    """Per-lot validity: the lot a credit made expires N days after it was earned.
+
+    Other policies are answered from the cached rules, without a query (the common case)."""
+    if event.delta.available <= 0:
+        return
     if (await program.get_rules()).validity.policy != "per_lot":
-        return None  # the common case answered from the cached rules, without a query
-    m = await _member(member_id, lock=False)
+        return
+    m = await _member(event.member_id, lock=False)
     if m.validity.policy != "per_lot":
-        return None
-    return dates.expiry_after(earned_at, m.validity.days, m.tz)
+        return
+    lot = await db.fetchrow(_NEW_LOT, event.entry_id)
+    if lot is None:  # only repaid a negative balance, restored old lots, or dated by the caller
+        return
+    await db.execute(
+        "UPDATE point_lot SET expires_at = $2 WHERE id = $1",
+        lot["id"],
+        dates.expiry_after(lot["earned_at"], m.validity.days, m.tz),
+    )
 
 
 _NEXT_LOT = """
