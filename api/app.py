@@ -21,6 +21,7 @@ from admin_ui.render import template_config
 from admin_ui.routes import ROUTER as ADMIN_PAGES
 from api.activity import ActivityController
 from api.admin import AdminController, AuthController
+from api import cors
 from api.checkout import CheckoutController
 from api.devices import DevicesController
 from api.errors import EXCEPTION_HANDLERS
@@ -30,6 +31,7 @@ from api.me import MeController
 from api.rewards import AdminRewardsController, MeRewardsController
 from api.shop import ShopController
 from api.templates import TemplatesController
+from api.widget.routes import WidgetController
 from loyalty import db, staff
 from loyalty.clock import Clock, SystemClock
 from loyalty.notify import kick
@@ -42,6 +44,7 @@ ROUTE_HANDLERS += [InsightController, ADMIN_PAGES]
 ROUTE_HANDLERS += [ActivityController]
 ROUTE_HANDLERS += [CheckoutController, MeRewardsController, AdminRewardsController]
 ROUTE_HANDLERS += [DevicesController, TemplatesController]
+ROUTE_HANDLERS += [WidgetController]
 
 OPENAPI = OpenAPIConfig(
     title="Loyalty engine",
@@ -105,6 +108,7 @@ def create_app(
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )
+    cors.install(app)  # LOYALTY_WIDGET_ORIGINS for the shopper API (api/cors.py)
     app.state.settings = settings
     app.state.clock = clock
     app.state.redis = redis

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from schemas.widget import WidgetDesign
+
 
 class InvalidRules(ValueError):
     def __init__(self, field: str, message: str) -> None:
@@ -184,6 +186,7 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     default_locale: str = "en"
     locales: list[str] = msgspec.field(default_factory=lambda: ["en", "nb"])
     activity: ActivityRules = msgspec.field(default_factory=ActivityRules)
+    widget: WidgetDesign | None = None  # the web shop widget's look (schemas/widget.py)
 
     def validate(self) -> None:
         """Cross-field checks msgspec's per-field constraints cannot express."""
