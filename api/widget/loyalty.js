@@ -29,7 +29,7 @@
     coupons: "Your coupons", noCoupons: "No coupons yet.", until: "valid until {date}",
     campaigns: "Running now", campaignUntil: "until {date}", multiplier: "{x}× points", bonus: "+{n} per order",
     earn: "Ways to earn", purchase: "Shop: {n} per {amount}", done: "{u} of {c} done",
-    cap_day: "{c}× a day", cap_month: "{c}× a month", cap_year: "once a year", cap_ever: "once",
+    cap_day: "{c}× a day", cap_month: "{c}× a month", cap_day1: "once a day", cap_month1: "once a month", cap_year: "once a year", cap_ever: "once",
     w_visit: "Visit the shop", w_product_view: "Look at featured products", w_notification_open: "Open our notifications",
     w_account_created: "Create an account", w_birthday: "On your birthday", w_newsletter_signup: "Join the newsletter",
     w_referral: "Refer a friend",
@@ -51,7 +51,7 @@
     coupons: "Dine rabatter", noCoupons: "Ingen rabatter ennå.", until: "gyldig til {date}",
     campaigns: "Kampanjer nå", campaignUntil: "til {date}", multiplier: "{x}× poeng", bonus: "+{n} per ordre",
     earn: "Slik tjener du poeng", purchase: "Handle: {n} per {amount}", done: "{u} av {c} gjort",
-    cap_day: "{c}× per dag", cap_month: "{c}× per måned", cap_year: "én gang i året", cap_ever: "én gang",
+    cap_day: "{c}× per dag", cap_month: "{c}× per måned", cap_day1: "én gang per dag", cap_month1: "én gang per måned", cap_year: "én gang i året", cap_ever: "én gang",
     w_visit: "Besøk butikken", w_product_view: "Se på utvalgte produkter", w_notification_open: "Åpne varslene våre",
     w_account_created: "Opprett en konto", w_birthday: "På bursdagen din", w_newsletter_signup: "Meld deg på nyhetsbrevet",
     w_referral: "Verv en venn",
@@ -270,6 +270,7 @@ h3{margin:18px 0 8px;font-size:14px;text-transform:uppercase;letter-spacing:.04e
 .close{background:transparent;border:0;color:inherit;font-size:26px;line-height:1;width:36px;height:36px;border-radius:8px;cursor:pointer}
 .body{padding:4px 16px 18px;overflow-y:auto}
 .big{font-size:38px;font-weight:700;margin:10px 0 0}
+.lead{font-size:22px;font-weight:700;margin:12px 0 4px}
 .muted{opacity:.72;font-size:13px;margin:2px 0}
 .bar{height:10px;border-radius:5px;background:rgba(127,127,127,.2);overflow:hidden;margin:10px 0 4px}
 .bar i{display:block;height:100%;background:var(--a);border-radius:5px}
@@ -339,9 +340,10 @@ button.ghost{background:transparent;color:var(--tx);border:1px solid rgba(127,12
       this.unsubscribe = store.subscribe((s) => this.render(s));
     }
 
-    toggle(open = this.panel.hidden) {
+    toggle(open = this.panel.hidden, focus = true) {
       this.panel.hidden = !open;
       this.launcher.setAttribute("aria-expanded", String(open));
+      if (!focus) return;
       if (open) (this.panel.querySelector(".close") || this.panel).focus();
       else this.launcher.focus();
     }
@@ -412,7 +414,7 @@ button.ghost{background:transparent;color:var(--tx);border:1px solid rgba(127,12
       const url = design.sign_up_url;
       return [
         h("section", { class: "signed-out", "aria-labelledby": "lw-so" },
-          h("p", { class: "big", id: "lw-so", style: null, text: loc.text("signed_out_title", { program: p.name || "" }) }),
+          h("p", { class: "lead", id: "lw-so", text: loc.text("signed_out_title", { program: p.name || "" }) }),
           h("p", { text: loc.text("signed_out_body") }),
           url && /^(https?:\/\/|\/)/.test(url) ? h("a", { class: "act cta", href: url, "data-key": "cta", text: loc.text("cta") }) : null),
         how.length ? h("section", {}, h("h3", { text: loc.text("how") }), h("ul", {}, how)) : null,
@@ -540,7 +542,8 @@ button.ghost{background:transparent;color:var(--tx);border:1px solid rgba(127,12
     }
 
     way(w, loc, withUsed) {
-      const cap = w.type === "referral" ? "" : loc.text(`cap_${w.cap}`, { c: w.cap_count });
+      const once = w.cap_count === 1 && (w.cap === "day" || w.cap === "month") ? "1" : "";
+      const cap = w.type === "referral" ? "" : loc.text(`cap_${w.cap}${once}`, { c: w.cap_count });
       const pts = w.points ? loc.points(w.points) : w.coupon_title || "";
       const done = withUsed && w.used != null && w.cap_count ? loc.text("done", { u: w.used, c: w.cap_count }) : "";
       return h("li", { class: "card way", "data-way": w.type },
@@ -625,7 +628,7 @@ button.ghost{background:transparent;color:var(--tx);border:1px solid rgba(127,12
       if (!host.previewStore) {
         host.previewStore = new Store(BASE);
         host.previewView = new View(host, host.previewStore, { contained: true });
-        host.previewView.toggle(true);
+        host.previewView.toggle(true, false);
       }
       host.previewStore.set({
         status: signedOut ? "signed-out" : "signed-in",

@@ -7,6 +7,7 @@ and allows only the shop's origin. Screenshots of the widget land in docs/screen
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -102,4 +103,94 @@ async def test_shopper_sees_balance_unlocks_a_reward_and_earns_a_product_view_on
     assert (await balances("c-1"))["available"] == 515
     assert await activity_points("c-1") == 15
     assert console.errors == []
+    await assert_ledger_consistent()
+
+
+async def test_usable_at_390_px_in_norwegian(
+    api: Api, clock: FrozenClock, live_server: str, shop: ShopSite, browser: Any
+) -> None:
+    await save_program(api, program())
+    await add_reward(api, "50 kr rabatt", 500)
+    await add_reward(api, "Gavekort 500 kr", 20_000)
+    await shopper_with_points(api, "c-2", 123_400)  # 12,340 points -> a coupon at 5,000 ...
+    await api.order("c-2-o2", customer_id="c-2", total_minor=31_000)  # ... and 3,100 pending
+    shop.pages["/"] = page(live_server, token_of(api, "c-2"), locale="nb")
+    phone = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                      has_touch=True, device_scale_factor=2)  # fmt: skip
+    try:
+        pg = await phone.new_page()
+        console = Console(pg)
+        await pg.goto(f"{shop.origin}/")
+        available = (await balances("c-2"))["available"] + 10  # and the visit's 10
+        shown = f"{available:,}".replace(",", "\u00a0")  # Norwegian groups with a no-break space
+        await launcher_count(pg, shown)
+        assert await pg.inner_text("#snippet") == f"{shown} poeng"
+        await pg.locator("loyalty-widget .launcher").tap()
+        panel = pg.locator("loyalty-widget .panel")
+        await panel.wait_for(state="visible")
+        box = await panel.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 844
+        assert await pg.evaluate("document.documentElement.scrollWidth") <= 390
+        assert "3\u00a0100 poeng venter" in await pg.inner_text("loyalty-widget #lw-pending")
+        assert "Nordlys-klubben" in await pg.inner_text("loyalty-widget header")
+        assert "dine rabatter" in (await pg.inner_text("loyalty-widget .panel")).lower()
+        unlock = pg.locator("loyalty-widget button.unlock")
+        assert await unlock.count() == 1  # only the affordable reward
+        ubox = await unlock.bounding_box()
+        assert ubox is not None and ubox["height"] >= 40  # a comfortable touch target
+        await pg.screenshot(path=str(DOCS / "widget-phone.png"))
+        assert console.errors == []
+    finally:
+        await phone.close()
+
+
+async def test_expired_token_shows_the_signed_out_view(
+    api: Api, clock: FrozenClock, live_server: str, shop: ShopSite, context: Any
+) -> None:
+    await save_program(api, program())
+    await shopper_with_points(api, "c-3", 10_000)
+    expired = api.shopper("c-3", ttl=timedelta(hours=-1))["authorization"].removeprefix("Bearer ")
+    shop.pages["/"] = page(live_server, expired)
+    pg = await context.new_page()
+    await pg.add_init_script(
+        "document.addEventListener('loyalty:token-expired', () => { window.__expired = true; });"
+    )
+    await pg.goto(f"{shop.origin}/")
+    await pg.locator("loyalty-widget .launcher").click()
+    signed_out = pg.locator("loyalty-widget .signed-out")
+    await signed_out.wait_for()
+    assert "Join Nordlys Club" in await signed_out.inner_text()
+    cta = pg.locator("loyalty-widget a.cta")
+    assert await cta.get_attribute("href") == "/account/register"
+    how = await pg.inner_text("loyalty-widget .panel")
+    assert "10 points per €1.00" in how and "Visit the shop" in how
+    assert await pg.locator("loyalty-widget #lw-balance").count() == 0
+    assert await pg.inner_text("#snippet") == ""
+    assert await pg.evaluate("window.__expired") is True
+    await pg.screenshot(path=str(DOCS / "widget-signed-out.png"))
+    assert await activity_points("c-3") == 0  # the expired token earned nothing either
+
+
+async def test_a_page_on_an_origin_not_allowed_is_refused(
+    api: Api, clock: FrozenClock, live_server: str, shop: ShopSite, context: Any
+) -> None:
+    await save_program(api, program())
+    await shopper_with_points(api, "c-4", 10_000)
+    token = token_of(api, "c-4")
+    shop.pages["/"] = page(live_server, token, sku="SHOE-1")
+    other = shop.origin.replace("127.0.0.1", "localhost")  # same server, another origin
+    pg = await context.new_page()
+    await pg.goto(f"{other}/")
+    await pg.locator("loyalty-widget .launcher").click()
+    await pg.locator("loyalty-widget .panel [role=alert]").wait_for()
+    outcome = await pg.evaluate(
+        """async ([url, token]) => {
+             try { await fetch(url, {headers: {authorization: `Bearer ${token}`}}); return "read"; }
+             catch (e) { return e.name; }
+           }""",
+        [f"{live_server}/v1/me", token],
+    )
+    assert outcome == "TypeError"  # the browser may not read the answer
+    assert await activity_points("c-4") == 0  # and the engine refused before any handler ran
     await assert_ledger_consistent()
