@@ -29,6 +29,13 @@ from schemas.widget import WidgetDesign, WidgetTexts
 
 COLOURS = ("accent", "accent_text", "background", "text")
 TEXT_KEYS = tuple(WidgetTexts.__struct_fields__)
+TEXT_LABELS = {
+    "title": "Panel title",
+    "launcher": "Word after the balance on the launcher",
+    "signed_out_title": "Signed-out heading ({program} = program name)",
+    "signed_out_body": "Signed-out text",
+    "cta": "Sign-up button",
+}
 LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml")
 MAX_LOGO_BYTES = 45_000
 
@@ -108,10 +115,11 @@ async def _sample(rules: Any) -> dict[str, Any]:
         "rewards": {"items": rewards},
         "coupons": {"items": []},
         "ways": {
-            "earn_points": rules.earn_points, "rate_unit_minor": rules.rate_unit_minor,
+            "earn_points": rules.earn_points,
+            "rate_unit_minor": rules.rate_unit_minor,
             "currency": rules.currency,
             "items": [msgspec.to_builtins(w) for w in config.program.ways_to_earn],
-        },  # fmt: skip
+        },
         "referral": {
             "enabled": rules.activity.referral.enabled,
             "share_link": rules.activity.referral.share_link.replace("{code}", "KARI-2026"),
@@ -140,6 +148,7 @@ async def design_page(
         locales=rules.locales,
         default_locale=rules.default_locale,
         text_keys=TEXT_KEYS,
+        text_labels=TEXT_LABELS,
         version=version,
         updated_at=updated_at,
         editable=me.can("program.write"),
@@ -159,11 +168,9 @@ class WidgetDesignController(Controller):
     @post("/", guards=[require("program.write")])
     async def save(self, request: Request[Any, Any, Any], now: Now) -> Redirect | Template:
         """Validate and save the design into the program; problems beside the fields."""
-        rules, version, _ = await program.get_program()
+        rules = await program.get_rules()
         form = await request.form()
-        design, values, errors = await design_from(
-            form, rules.locales, widget.design_of(rules)
-        )
+        design, values, errors = await design_from(form, rules.locales, widget.design_of(rules))
         if design is None:
             return await design_page(request, values=values, errors=errors, status=422)
         who = request.scope["state"]["staff"]

@@ -19,9 +19,9 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from admin_ui.render import template_config
 from admin_ui.routes import ROUTER as ADMIN_PAGES
+from api import cors
 from api.activity import ActivityController
 from api.admin import AdminController, AuthController
-from api import cors
 from api.checkout import CheckoutController
 from api.devices import DevicesController
 from api.errors import EXCEPTION_HANDLERS

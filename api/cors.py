@@ -17,7 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+Start = Any  # an http.response.start message built here
 
 PREFIXES = ("/v1/me", "/widget/")
 ALLOW_METHODS = b"GET, POST, PUT, DELETE"
@@ -58,8 +61,9 @@ async def _refuse(send: Send, origin: str) -> None:
         }
     )
     headers = [(b"content-type", b"application/json"), (b"vary", b"Origin")]
-    await send({"type": "http.response.start", "status": 403, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    start: Start = {"type": "http.response.start", "status": 403, "headers": headers}
+    await send(start)
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 async def _preflight(send: Send, origin: str) -> None:
@@ -70,8 +74,9 @@ async def _preflight(send: Send, origin: str) -> None:
         (b"access-control-max-age", MAX_AGE),
         (b"vary", b"Origin"),
     ]
-    await send({"type": "http.response.start", "status": 204, "headers": headers})
-    await send({"type": "http.response.body", "body": b""})
+    start: Start = {"type": "http.response.start", "status": 204, "headers": headers}
+    await send(start)
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _with_cors(send: Send, origin: str | None) -> Send:
@@ -84,7 +89,7 @@ def _with_cors(send: Send, origin: str | None) -> Send:
             if origin is not None:
                 headers.append((b"access-control-allow-origin", origin.encode()))
                 headers.append((b"access-control-expose-headers", EXPOSE_HEADERS))
-            message = {**message, "headers": headers}  # type: ignore[typeddict-item]
+            message = {**message, "headers": headers}
         await send(message)
 
     return wrapped
@@ -94,7 +99,7 @@ def middleware(app: ASGIApp) -> ASGIApp:
     """Wrap ``app`` (Litestar's ASGI handler) with the widget's CORS policy."""
 
     async def cors(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not applies(scope["path"]):
+        if scope["type"] != ScopeType.HTTP or not applies(scope["path"]):
             await app(scope, receive, send)
             return
         origin = _header(scope, b"origin")
@@ -102,7 +107,7 @@ def middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, _with_cors(send, None))
             return
         allowed = origin.lower() in _allowed_origins(scope)
-        preflight = scope["method"] == "OPTIONS" and _header(
+        preflight = scope.get("method") == "OPTIONS" and _header(
             scope, b"access-control-request-method"
         )
         if not allowed:

@@ -263,6 +263,7 @@
 .panel[hidden]{display:none}
 .lw[data-pos=bottom-left] .panel{right:auto;left:20px}
 .contained .launcher,.contained .panel{position:absolute}
+.contained .panel{max-height:calc(100% - 104px)}
 header{display:flex;align-items:center;gap:10px;padding:14px 16px;background:var(--a);color:var(--at)}
 header img{height:30px;width:auto;max-width:90px;border-radius:4px}
 h2{margin:0;font-size:18px;flex:1}
@@ -626,8 +627,11 @@ button.ghost{background:transparent;color:var(--tx);border:1px solid rgba(127,12
     /** The back office's live preview: the widget with sample data inside `host`. */
     preview(host, { design = {}, texts = {}, locale = "en", program = {}, me, rewards, coupons, ways, referral, signedOut = false } = {}) {
       if (!host.previewStore) {
+        const inner = document.createElement("div");
+        inner.className = "lw-host";
+        host.append(inner);
         host.previewStore = new Store(BASE);
-        host.previewView = new View(host, host.previewStore, { contained: true });
+        host.previewView = new View(inner, host.previewStore, { contained: true });
         host.previewView.toggle(true, false);
       }
       host.previewStore.set({

@@ -18,9 +18,9 @@ import pytest
 import uvicorn
 
 from loyalty.settings import Settings
-from tests.admin_ui.conftest import browser, chromium_path, context, live_server
+from tests.admin_ui.conftest import browser, chromium_path, context, live_server, pages_as
 
-__all__ = ["browser", "chromium_path", "context", "live_server"]
+__all__ = ["browser", "chromium_path", "context", "live_server", "pages_as"]
 
 
 @dataclasses.dataclass

@@ -42,7 +42,9 @@ def program(**overrides: Any) -> ProgramRules:
         ),
         referral=Referrals(enabled=True, share_link="https://shop.example/invite/{code}"),
     )
-    return ProgramRules(name="Nordlys Club", activity=activity, widget=DESIGN, **overrides)
+    return ProgramRules(
+        **{"name": "Nordlys Club", "activity": activity, "widget": DESIGN, **overrides}
+    )
 
 
 async def save_program(api: Api, rules: ProgramRules) -> None:

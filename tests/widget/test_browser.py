@@ -66,7 +66,12 @@ async def test_shopper_sees_balance_unlocks_a_reward_and_earns_a_product_view_on
     await pg.keyboard.press("Enter")
     panel = pg.locator("loyalty-widget .panel")
     await panel.wait_for(state="visible")
-    assert await pg.evaluate("document.querySelector('loyalty-widget').shadowRoot.activeElement.className") == "close"
+    assert (
+        await pg.evaluate(
+            "document.querySelector('loyalty-widget').shadowRoot.activeElement.className"
+        )
+        == "close"
+    )
     assert await pg.inner_text("loyalty-widget #lw-balance") == "1,015"
     unlock = pg.locator(f"loyalty-widget button.unlock[data-reward='{cheap}']")
     for _ in range(12):
@@ -83,7 +88,10 @@ async def test_shopper_sees_balance_unlocks_a_reward_and_earns_a_product_view_on
     coupons = (await api.client.get("/v1/me/coupons", headers=api.shopper("c-1"))).json()
     assert await code_box.input_value() == coupons["items"][0]["code"]
     assert await pg.inner_text("loyalty-widget #lw-balance") == "515"
-    assert coupons["items"][0]["code"] in await pg.locator("loyalty-widget #lw-coupons input").first.input_value()
+    assert (
+        coupons["items"][0]["code"]
+        in await pg.locator("loyalty-widget #lw-coupons input").first.input_value()
+    )
 
     referral = (await api.client.get("/v1/me/referral", headers=api.shopper("c-1"))).json()
     shown = await pg.locator("loyalty-widget #lw-referral input").input_value()
@@ -92,7 +100,12 @@ async def test_shopper_sees_balance_unlocks_a_reward_and_earns_a_product_view_on
 
     await pg.keyboard.press("Escape")
     await panel.wait_for(state="hidden")
-    assert await pg.evaluate("document.querySelector('loyalty-widget').shadowRoot.activeElement.className") == "launcher"
+    assert (
+        await pg.evaluate(
+            "document.querySelector('loyalty-widget').shadowRoot.activeElement.className"
+        )
+        == "launcher"
+    )
 
     # A reload and another marked product: the view counted once, the daily cap holds.
     await pg.reload()
@@ -194,3 +207,61 @@ async def test_a_page_on_an_origin_not_allowed_is_refused(
     assert outcome == "TypeError"  # the browser may not read the answer
     assert await activity_points("c-4") == 0  # and the engine refused before any handler ran
     await assert_ledger_consistent()
+
+
+async def preview_js(pg: Any, expression: str) -> Any:
+    """``expression`` evaluated with ``r`` = the preview widget's shadow root."""
+    root = "document.querySelector('#widget-preview > .lw-host').shadowRoot"
+    return await pg.evaluate(f"(() => {{ const r = {root}; return {expression}; }})()")
+
+
+async def test_marketing_designs_the_widget_with_a_live_preview(
+    api: Api, clock: FrozenClock, live_server: str, shop: ShopSite, context: Any
+) -> None:
+    from tests.admin_ui.test_browser import login
+
+    await save_program(api, program(widget=None))
+    await add_reward(api, "5 EUR off", 500)
+    pg = await login(context, live_server, "marketing", clock)
+    console = Console(pg)
+    await pg.click("header nav >> text=Widget")
+    preview = pg.locator("#widget-preview .panel")
+    await preview.wait_for(state="visible")
+    assert await pg.inner_text("#widget-preview header h2") == "Rewards"
+
+    await pg.fill("#w-accent", "#8a1c7c")
+    await pg.fill("#w-en-title", "Aurora Club")
+    await pg.locator("#widget-preview header h2", has_text="Aurora Club").wait_for()
+    assert await preview_js(pg, "getComputedStyle(r.querySelector('header')).backgroundColor") == (
+        "rgb(138, 28, 124)"
+    )
+    await pg.select_option("#w-shape", "circle")
+    await pg.select_option("#w-position", "bottom-left")
+    assert await preview_js(pg, "r.querySelector('.lw').dataset.shape") == "circle"
+    await pg.select_option("#preview-mode", "out")
+    await pg.locator("#widget-preview .signed-out").wait_for()
+    await pg.select_option("#preview-mode", "in")
+    await pg.locator("#widget-preview #lw-balance").wait_for()
+    await pg.screenshot(path=str(DOCS / "widget-design-panel.png"), full_page=True)
+
+    await pg.fill("#w-sign-up-url", "javascript:alert(1)")
+    await pg.click("#save-widget")
+    assert await pg.get_attribute("[data-field='sign_up_url']", "data-field") == "sign_up_url"
+    assert console.errors == [
+        "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
+    ]
+    console.errors.clear()  # the page itself answered 422, as form errors do
+    await pg.fill("#w-sign-up-url", "https://shop.example/join")
+    await pg.fill("#w-nb-title", "Nordlys-klubben")
+    await pg.click("#save-widget")
+    await pg.wait_for_selector(".flash")
+    assert "Widget design saved" in await pg.inner_text(".flash")
+    assert console.errors == []
+
+    config = (await api.client.get("/widget/config?locale=nb")).json()
+    assert config["design"]["accent"] == "#8a1c7c"
+    assert config["design"]["shape"] == "circle"
+    assert config["design"]["position"] == "bottom-left"
+    assert config["design"]["sign_up_url"] == "https://shop.example/join"
+    assert config["texts"]["title"] == "Nordlys-klubben"
+    assert config["design"]["texts"]["en"]["title"] == "Aurora Club"
