@@ -182,11 +182,11 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     points_as_money: PointsAsMoney = msgspec.field(default_factory=PointsAsMoney)
     validity: Validity = msgspec.field(default_factory=Validity)
     summary: BalanceSummary = msgspec.field(default_factory=BalanceSummary)
+    widget: WidgetDesign | None = None  # the web shop widget's look (schemas/widget.py)
     timezone: str = "Europe/Oslo"
     default_locale: str = "en"
     locales: list[str] = msgspec.field(default_factory=lambda: ["en", "nb"])
     activity: ActivityRules = msgspec.field(default_factory=ActivityRules)
-    widget: WidgetDesign | None = None  # the web shop widget's look (schemas/widget.py)
 
     def validate(self) -> None:
         """Cross-field checks msgspec's per-field constraints cannot express."""

@@ -73,6 +73,8 @@ async def test_shopper_sees_balance_unlocks_a_reward_and_earns_a_product_view_on
         == "close"
     )
     assert await pg.inner_text("loyalty-widget #lw-balance") == "1,015"
+    # /v1/me has no tier or campaigns here (tiers off): those sections stay out.
+    assert await pg.locator("loyalty-widget #lw-tier, loyalty-widget #lw-campaigns").count() == 0
     unlock = pg.locator(f"loyalty-widget button.unlock[data-reward='{cheap}']")
     for _ in range(12):
         await pg.keyboard.press("Tab")
@@ -110,9 +112,10 @@ async def test_shopper_sees_balance_unlocks_a_reward_and_earns_a_product_view_on
     # A reload and another marked product: the view counted once, the daily cap holds.
     await pg.reload()
     await launcher_count(pg, "515")
-    await pg.goto(f"{shop.origin}/bag")
+    async with pg.expect_response(lambda r: "BAG-7" in (r.request.post_data or "")) as seen:
+        await pg.goto(f"{shop.origin}/bag")
+    assert (await (await seen.value).json())["outcome"] == "cap_reached"
     await launcher_count(pg, "515")
-    await pg.wait_for_timeout(300)
     assert (await balances("c-1"))["available"] == 515
     assert await activity_points("c-1") == 15
     assert console.errors == []
@@ -265,3 +268,29 @@ async def test_marketing_designs_the_widget_with_a_live_preview(
     assert config["design"]["sign_up_url"] == "https://shop.example/join"
     assert config["texts"]["title"] == "Nordlys-klubben"
     assert config["design"]["texts"]["en"]["title"] == "Aurora Club"
+
+
+async def test_tier_and_campaigns_show_when_the_api_reports_them(
+    live_server: str, shop: ShopSite, context: Any
+) -> None:
+    shop.pages["/"] = (
+        f'<!doctype html><html lang="en"><head><link rel="icon" href="data:,"></head><body>'
+        f'<div id="host"></div><script src="{live_server}/widget/loyalty.js"></script></body></html>'
+    )
+    pg = await context.new_page()
+    console = Console(pg)
+    await pg.goto(f"{shop.origin}/")
+    await pg.evaluate(
+        """() => LoyaltyWidget.preview(document.getElementById("host"), {
+             locale: "en",
+             me: {balance: {available: 7200, pending: 0, next_reward_threshold: null},
+                  tier: {id: "silver", name: "Silver", next: {id: "gold", name: "Gold", missing: 2800}},
+                  campaigns: [{id: "bf", name: "Black Friday", ends_at: "2026-11-30T23:00:00Z",
+                               multiplier_pct: 200, bonus_points: 0}]},
+             rewards: {items: []}, coupons: {items: []}})"""
+    )
+    await pg.locator("#host #lw-tier", has_text="Level: Silver").wait_for()
+    panel = await pg.inner_text("#host .panel")
+    assert "2,800 points to Gold" in panel
+    assert "Black Friday" in panel and "2× points" in panel
+    assert console.errors == []
