@@ -38,7 +38,7 @@
     signed_out_title: "Join {program}", signed_out_body: "Earn points on every order and turn them into discounts.",
     cta: "Sign up or log in", how: "How it works", threshold: "At {n} you get a coupon.",
     error: "Your points could not be loaded. Please try again later.", blocked: "Your membership is paused.",
-    earned: "+{n} for {what}", unlocked: "Unlocked! Your code is ready.", failed: "That did not work. Please try again.",
+    earned: "+{n}", earned_visit: "+{n} for visiting", earned_product_view: "+{n} for looking at this product", unlocked: "Unlocked! Your code is ready.", failed: "That did not work. Please try again.",
     pts: (n) => (n === 1 ? "1 point" : `${n} points`),
   };
   const NB = {
@@ -60,7 +60,7 @@
     signed_out_title: "Bli med i {program}", signed_out_body: "Tjen poeng på hvert kjøp og gjør dem om til rabatter.",
     cta: "Bli medlem eller logg inn", how: "Slik fungerer det", threshold: "Ved {n} får du en rabattkode.",
     error: "Vi fikk ikke hentet poengene dine. Prøv igjen senere.", blocked: "Medlemskapet ditt er satt på pause.",
-    earned: "+{n} for {what}", unlocked: "Løst inn! Koden din er klar.", failed: "Det gikk ikke. Prøv igjen.",
+    earned: "+{n}", earned_visit: "+{n} for besøket", earned_product_view: "+{n} for å se på dette produktet", unlocked: "Løst inn! Koden din er klar.", failed: "Det gikk ikke. Prøv igjen.",
     pts: (n) => `${n} poeng`,
   };
   const CUSTOM = ["title", "launcher", "signed_out_title", "signed_out_body", "cta"];
@@ -210,6 +210,8 @@
     }
 
     watchProducts() {
+      if (this.watching) return;
+      this.watching = true;
       const view = (el) => {
         const sku = (el.dataset.loyaltySku || "").trim();
         if (!sku || sku.length > 64 || this.seen.has(sku)) return;
@@ -392,7 +394,8 @@ button.ghost{background:transparent;color:var(--tx);border:1px solid rgba(127,12
       const t = s.toast;
       if (!t || t === this.lastToast) return;
       this.lastToast = t;
-      const text = t.key === "earned" ? loc.text("earned", { n: loc.points(t.n), what: loc.text(`w_${t.type}`).toLowerCase() }) : loc.text(t.key);
+      const key = t.key === "earned" && loc.t[`earned_${t.type}`] ? `earned_${t.type}` : t.key;
+      const text = loc.text(key, { n: loc.points(t.n || 0) });
       this.toast.textContent = text;
       clearTimeout(this.toastTimer);
       this.toastTimer = setTimeout(() => { this.toast.textContent = ""; }, 4000);
@@ -618,9 +621,11 @@ button.ghost{background:transparent;color:var(--tx);border:1px solid rgba(127,12
     /** Start with a token from script (or a new one after `loyalty:token-expired`). */
     init({ token = null, locale = null, launcher = true } = {}) {
       let el = document.querySelector("loyalty-widget");
-      if (!el && launcher) { el = document.createElement("loyalty-widget"); document.body.append(el); }
+      const fresh = !el && launcher;
+      if (fresh) el = document.createElement("loyalty-widget");
       if (el) { if (locale) el.setAttribute("locale", locale); el.setAttribute("token", token || ""); }
-      else begin(token, locale);
+      if (fresh) document.body.append(el);
+      else if (!el) begin(token, locale);
       return el;
     },
     setToken(token) { if (started) begin(token, store.locale); },

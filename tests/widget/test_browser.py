@@ -2,22 +2,21 @@
 
 Headless Chromium (Debian's, driven by Playwright, as in the back-office tests) opens the
 shop's page at ``http://127.0.0.1:<port>``; the engine runs at ``http://localhost:<port>``
-and allows only the shop's origin. Screenshots of the widget land in docs/screenshots/.
+and allows only the shop's origin. Screenshots land in tests/screenshots/ (git-ignored);
+docs/screenshots/widget-*.png are copies of them.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from loyalty.clock import FrozenClock
 from tests.activity.support import activity_points
+from tests.admin_ui.conftest import SCREENSHOTS as DOCS
 from tests.helpers import Api, assert_ledger_consistent, balances
 from tests.widget.conftest import ShopSite
 from tests.widget.support import add_reward, page, program, save_program
-
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def token_of(api: Api, customer_id: str) -> str:
@@ -31,6 +30,10 @@ class Console:
         self.errors: list[str] = []
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+
+def setup_module() -> None:
+    DOCS.mkdir(exist_ok=True)
 
 
 async def shopper_with_points(api: Api, customer_id: str, total_minor: int) -> None:
@@ -275,7 +278,8 @@ async def test_tier_and_campaigns_show_when_the_api_reports_them(
 ) -> None:
     shop.pages["/"] = (
         f'<!doctype html><html lang="en"><head><link rel="icon" href="data:,"></head><body>'
-        f'<div id="host"></div><script src="{live_server}/widget/loyalty.js"></script></body></html>'
+        f'<div id="host"></div><script src="{live_server}/widget/loyalty.js"></script>'
+        "</body></html>"
     )
     pg = await context.new_page()
     console = Console(pg)
@@ -284,7 +288,8 @@ async def test_tier_and_campaigns_show_when_the_api_reports_them(
         """() => LoyaltyWidget.preview(document.getElementById("host"), {
              locale: "en",
              me: {balance: {available: 7200, pending: 0, next_reward_threshold: null},
-                  tier: {id: "silver", name: "Silver", next: {id: "gold", name: "Gold", missing: 2800}},
+                  tier: {id: "silver", name: "Silver",
+                         next: {id: "gold", name: "Gold", missing: 2800}},
                   campaigns: [{id: "bf", name: "Black Friday", ends_at: "2026-11-30T23:00:00Z",
                                multiplier_pct: 200, bonus_points: 0}]},
              rewards: {items: []}, coupons: {items: []}})"""
@@ -292,5 +297,25 @@ async def test_tier_and_campaigns_show_when_the_api_reports_them(
     await pg.locator("#host #lw-tier", has_text="Level: Silver").wait_for()
     panel = await pg.inner_text("#host .panel")
     assert "2,800 points to Gold" in panel
-    assert "Black Friday" in panel and "2× points" in panel
+    assert "Black Friday" in panel and "2\u00d7 points" in panel
+    assert console.errors == []
+
+
+async def test_init_call_starts_the_widget_and_announces_a_product_view(
+    api: Api, clock: FrozenClock, live_server: str, shop: ShopSite, context: Any
+) -> None:
+    await save_program(api, program())
+    await shopper_with_points(api, "c-5", 5_000)
+    shop.pages["/"] = (
+        '<!doctype html><html lang="en"><head><link rel="icon" href="data:,"></head><body>'
+        f'<script src="{live_server}/widget/loyalty.js"></script>'
+        f'<script>LoyaltyWidget.init({{token: "{token_of(api, "c-5")}"}});</script>'
+        '<div data-loyalty-sku="SHOE-1">Shoe</div></body></html>'
+    )
+    pg = await context.new_page()
+    console = Console(pg)
+    await pg.goto(f"{shop.origin}/")
+    await launcher_count(pg, "515")
+    toast = pg.locator("loyalty-widget .toast", has_text="+5 points for looking at this product")
+    await toast.wait_for()
     assert console.errors == []
