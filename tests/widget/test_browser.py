@@ -101,6 +101,9 @@ async def test_shopper_sees_balance_unlocks_a_reward_and_earns_a_product_view_on
     referral = (await api.client.get("/v1/me/referral", headers=api.shopper("c-1"))).json()
     shown = await pg.locator("loyalty-widget #lw-referral input").input_value()
     assert shown == referral["share_link"]
+    await pg.keyboard.press("Enter")  # the focus went to the new code's copy button
+    copy = pg.locator(f"loyalty-widget li.reward[data-reward='{cheap}'] button.copy")
+    await copy.filter(has_text="Copied").wait_for()
     await pg.screenshot(path=str(DOCS / "widget-desktop.png"))
 
     await pg.keyboard.press("Escape")
