@@ -47,6 +47,7 @@ NAV = (
     NavItem("Program", "/admin/program", "program.read"),
     NavItem("Rewards", "/admin/rewards", "rewards.write"),
     NavItem("Notification copy", "/admin/templates", "templates.write"),
+    NavItem("Widget", "/admin/widget", "program.read"),
     NavItem("Staff", "/admin/staff", "staff.manage"),
     NavItem("Audit log", "/admin/audit", "audit.read"),
 )

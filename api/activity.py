@@ -1,4 +1,5 @@
-"""The shopper's activity (``POST /v1/me/events``) and referral code (``GET /v1/me/referral``)."""
+"""The shopper's activity (``POST /v1/me/events``), referral code (``GET /v1/me/referral``)
+and the ways to earn (``GET /v1/me/ways-to-earn``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from litestar.di import Provide
 from litestar.params import JSONBody
 
 from api.deps import CustomerId, Now, provide_customer_id, provide_now
-from loyalty.activity import events, referrals
+from loyalty import members, program
+from loyalty.activity import events, referrals, ways
 from loyalty.errors import Unauthorized
 from schemas.activity import (
     EventIn,
@@ -19,6 +21,7 @@ from schemas.activity import (
     ProductViewEvent,
     ReferralOut,
 )
+from schemas.widget import WaysToEarnOut
 
 MESSAGES = {
     "earned": "points earned",
@@ -97,4 +100,17 @@ class ActivityController(Controller):
             friends_rewarded=info.rewarded,
             points_earned=info.points_earned,
             rules=info.rules,
+        )
+
+    @get("/ways-to-earn")
+    async def ways_to_earn(self, customer_id: CustomerId, now: Now) -> WaysToEarnOut:
+        """The purchase rate and the activity rules marketing switched on, with how many
+        awards of each repeatable rule the shopper had in its current window."""
+        rules = await program.get_rules()
+        member = await members.find(customer_id)
+        return WaysToEarnOut(
+            earn_points=rules.earn_points if rules.active else 0,
+            rate_unit_minor=rules.rate_unit_minor,
+            currency=rules.currency,
+            items=await ways.for_member(rules, member, now=now),
         )

@@ -19,6 +19,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from admin_ui.render import template_config
 from admin_ui.routes import ROUTER as ADMIN_PAGES
+from api import cors
 from api.activity import ActivityController
 from api.admin import AdminController, AuthController
 from api.checkout import CheckoutController
@@ -31,6 +32,7 @@ from api.metrics import PROMETHEUS, metrics_endpoint
 from api.rewards import AdminRewardsController, MeRewardsController
 from api.shop import ShopController
 from api.templates import TemplatesController
+from api.widget.routes import WidgetController
 from loyalty import db, reactions_table, staff
 from loyalty.clock import Clock, SystemClock
 from loyalty.notify import kick
@@ -44,6 +46,7 @@ ROUTE_HANDLERS += [ActivityController]
 ROUTE_HANDLERS += [CheckoutController, MeRewardsController, AdminRewardsController]
 ROUTE_HANDLERS += [DevicesController, TemplatesController]
 ROUTE_HANDLERS += [metrics_endpoint]
+ROUTE_HANDLERS += [WidgetController]
 
 OPENAPI = OpenAPIConfig(
     title="Loyalty engine",
@@ -108,6 +111,7 @@ def create_app(
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )
+    cors.install(app)  # LOYALTY_WIDGET_ORIGINS for the shopper API (api/cors.py)
     app.state.settings = settings
     app.state.clock = clock
     app.state.redis = redis

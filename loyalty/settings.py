@@ -7,6 +7,7 @@ Nothing else in the code base reads ``os.environ``: build a :class:`Settings` wi
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,6 +47,7 @@ class Settings:
     db_pool_size: int = 10
     max_body_bytes: int = 1_048_576
     metrics_token: str | None = None
+    widget_origins: tuple[str, ...] = ()
     delivery_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -103,6 +105,24 @@ def _read_key(value: str | None) -> str | None:
     return Path(value).read_text()
 
 
+ORIGIN = re.compile(r"https?://([a-z0-9.\-]+|\[[0-9a-f:]+\])(:[0-9]{1,5})?")
+
+
+def _origins(raw: str | None) -> tuple[str, ...]:
+    """``LOYALTY_WIDGET_ORIGINS``: comma-separated ``scheme://host[:port]``, never ``*``."""
+    found = []
+    for part in (raw or "").split(","):
+        origin = part.strip().rstrip("/").lower()
+        if not origin:
+            continue
+        if not ORIGIN.fullmatch(origin):
+            raise SettingsError(
+                f"LOYALTY_WIDGET_ORIGINS: {part.strip()!r} is not an origin like https://shop.example"
+            )
+        found.append(origin)
+    return tuple(found)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: the process environment)."""
     env = dict(os.environ if env is None else env)
@@ -132,5 +152,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         deep_link=env.get("LOYALTY_DEEP_LINK", "shop://profile/discounts"),
         db_pool_size=_int(env, "LOYALTY_DB_POOL_SIZE", 10),
         metrics_token=env.get("LOYALTY_METRICS_TOKEN") or None,
+        widget_origins=_origins(env.get("LOYALTY_WIDGET_ORIGINS")),
         delivery_env=delivery,
     )

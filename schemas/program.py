@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from schemas.widget import WidgetDesign
+
 
 class InvalidRules(ValueError):
     def __init__(self, field: str, message: str) -> None:
@@ -180,6 +182,7 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     points_as_money: PointsAsMoney = msgspec.field(default_factory=PointsAsMoney)
     validity: Validity = msgspec.field(default_factory=Validity)
     summary: BalanceSummary = msgspec.field(default_factory=BalanceSummary)
+    widget: WidgetDesign | None = None  # the web shop widget's look (schemas/widget.py)
     timezone: str = "Europe/Oslo"
     default_locale: str = "en"
     locales: list[str] = msgspec.field(default_factory=lambda: ["en", "nb"])
