@@ -30,6 +30,7 @@ from api.me import MeController
 from api.rewards import AdminRewardsController, MeRewardsController
 from api.shop import ShopController
 from api.templates import TemplatesController
+from api.till import HANDLERS as TILL_HANDLERS
 from loyalty import db, reactions_table, staff
 from loyalty.clock import Clock, SystemClock
 from loyalty.notify import kick
@@ -42,6 +43,7 @@ ROUTE_HANDLERS += [InsightController, ADMIN_PAGES]
 ROUTE_HANDLERS += [ActivityController]
 ROUTE_HANDLERS += [CheckoutController, MeRewardsController, AdminRewardsController]
 ROUTE_HANDLERS += [DevicesController, TemplatesController]
+ROUTE_HANDLERS += TILL_HANDLERS
 
 OPENAPI = OpenAPIConfig(
     title="Loyalty engine",
