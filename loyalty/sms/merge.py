@@ -25,6 +25,7 @@ from typing import Any
 
 from loyalty import audit, db
 from loyalty.errors import Conflict
+from loyalty.rewards import coupons
 
 PLACEHOLDER = "tel:"
 """Customer ids of members made by phone at the till start with this."""
@@ -89,6 +90,7 @@ async def merge_into(source: int, target: int, *, now: datetime) -> dict[str, in
         dst["customer_id"],
     )
     await db.execute("DELETE FROM member WHERE id = $1", source)
+    await coupons.issue_due(target, now=now)  # rule 3: the sum may cross the threshold
     await audit.record(
         "shop",
         "member.merge",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from loyalty import db, members, orders, program
+from loyalty import db, members, order_history, program
 from loyalty.rewards import coupons, pricing
 from loyalty.sms import merge, phones
 from schemas.program import ProgramRules
@@ -119,5 +119,5 @@ async def view(member: dict[str, Any], *, now: datetime) -> TillView:
     rules = await program.get_rules()
     rows = await coupons.list_for_member(member["id"], now=now, limit=COUPONS_SHOWN)
     active = [r for r in rows if coupons.status_at(r, now) == "active"]
-    recent = await orders.recent_for_member(member["id"], limit=RECENT_ORDERS)
+    recent, _ = await order_history.page(member["id"], cursor=None, limit=RECENT_ORDERS)
     return TillView(member, rules, active, recent, store_credit(member, rules))
