@@ -6,9 +6,9 @@ One pass (:func:`run`) repeats until nothing is due:
    and push their ``next_attempt_at`` out by a lease, in one statement. Concurrent workers
    never claim the same row; a worker that dies leaves rows that come due again when the
    lease ends.
-2. **Plan** (first claim only): one ``delivery`` row per device (push) and per mailbox
-   (email), or a ``skipped`` row saying why not (no consent, no device, no email, quiet
-   hours). The unique key (notification, channel, target) makes planning twice plan once.
+2. **Plan** (first claim only): one ``delivery`` row per device (push), per mailbox
+   (email) and per phone number (sms, for the events ``loyalty.sms.planning`` names), or a
+   ``skipped`` row saying why not (no consent, no device, no email, quiet hours). The unique key (notification, channel, target) makes planning twice plan once.
 3. **Send** each provider's due rows in chunks. Before a chunk goes out its rows move to
    ``sending`` (committed: the intent), and only rows this worker moved are sent.
 4. **Record** every result: ``sent``, ``failed`` (the provider's reason), ``pruned`` (the
