@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import asyncpg
+
 from loyalty import audit, db, ledger, outbox, reactions
 from loyalty.activity import awards as activity_awards
 from loyalty.errors import Conflict, Invalid, NotFound
@@ -62,9 +64,24 @@ async def upsert_profile(customer_id: str, profile: Profile, *, now: datetime) -
     """Create or update a member's profile (the shop's ``PUT /v1/shop/customers``)."""
     if profile.timezone is not None and not is_zone(profile.timezone):
         raise Invalid("invalid_timezone", "timezone must be an IANA time zone such as Europe/Oslo")
-    from loyalty.sms import merge, phones  # imports this module: import at call time
+    from loyalty.sms import phones  # imports this module: import at call time
 
     phone = None if not profile.phone else await phones.normalise(profile.phone)
+    try:
+        return await _upsert(customer_id, profile, phone, now=now)
+    except asyncpg.UniqueViolationError as exc:  # a concurrent update took the number first
+        if exc.constraint_name != "member_phone_key":
+            raise
+        raise Conflict(
+            "phone_taken", "another customer has this phone number", field="phone"
+        ) from exc
+
+
+async def _upsert(
+    customer_id: str, profile: Profile, phone: str | None, *, now: datetime
+) -> dict[str, Any]:
+    from loyalty.sms import merge
+
     async with db.transaction():
         if phone is not None:
             await merge.claim_phone(customer_id, phone, now=now)

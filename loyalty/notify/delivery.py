@@ -8,7 +8,8 @@ One pass (:func:`run`) repeats until nothing is due:
    lease ends.
 2. **Plan** (first claim only): one ``delivery`` row per device (push), per mailbox
    (email) and per phone number (sms, for the events ``loyalty.sms.planning`` names), or a
-   ``skipped`` row saying why not (no consent, no device, no email, quiet hours). The unique key (notification, channel, target) makes planning twice plan once.
+   ``skipped`` row saying why not (no consent, no device, no email, quiet hours). The
+   unique key (notification, channel, target) makes planning twice plan once.
 3. **Send** each provider's due rows in chunks. Before a chunk goes out its rows move to
    ``sending`` (committed: the intent), and only rows this worker moved are sent.
 4. **Record** every result: ``sent``, ``failed`` (the provider's reason), ``pruned`` (the
@@ -276,7 +277,7 @@ def plan_one(
     if note.event in MARKETING_EVENTS and not member["newsletter"]:
         return [
             replace(skip, channel=c, reason="no_consent")
-            for c in ("push", "email", *sms_planning.channels(note.event))
+            for c in ("push", "email", *sms_planning.channels(note.event, member))
         ]
     rows = sms_planning.plan(
         note.id,

@@ -29,8 +29,9 @@ SMS_ONLY = frozenset({"pos_welcome"})
 PROVIDER = "twilio"
 
 
-def channels(event: str) -> tuple[str, ...]:
-    return ("sms",) if event in SMS_EVENTS else ()
+def channels(event: str, member: dict[str, Any]) -> tuple[str, ...]:
+    """``("sms",)`` when this event would go to this member by SMS (for ``skipped`` rows)."""
+    return ("sms",) if event in SMS_EVENTS and member.get("phone") else ()
 
 
 def plan(
