@@ -153,3 +153,32 @@ async def test_my_orders_newest_first_with_a_cursor(api: Api, clock: FrozenClock
     assert sorted(seen) == sorted(["o-0", "o-1", "o-2", "o-3", "o-4", "o-x"])
     bad = await api.client.get("/v1/me/orders?cursor=nope", headers=h)
     assert bad.status_code == 422
+
+
+async def test_merging_keeps_activity_devices_and_the_ledger_consistent(api: Api) -> None:
+    """Rows under a per-member unique key on both sides keep the shop member's; others move."""
+    assert (await api.shop_put("/v1/shop/customers/shop-9", {"name": "K"})).status_code == 200
+    till = (await by_phone(api, "91234567"))["customer_id"]
+    for who in ("shop-9", till):
+        r = await api.client.post(
+            "/v1/me/events", json={"type": "visit", "id": "e-1"}, headers=api.shopper(who)
+        )
+        assert r.status_code in (200, 201), r.text
+    r = await api.client.put(
+        "/v1/me/devices/till-phone-token-000000000001",
+        json={"platform": "android", "provider": "fcm"},
+        headers=api.shopper(till),
+    )
+    assert r.status_code == 200, r.text
+    await pos_visit(api, "pos-1", till)
+    r = await api.shop_put("/v1/shop/customers/shop-9", {"phone": "+4791234567"})
+    assert r.status_code == 200, r.text
+    owner = await db.fetchval("SELECT id FROM member WHERE customer_id = 'shop-9'")
+    assert await db.fetchval("SELECT count(*) FROM member") == 1
+    assert await db.fetchval("SELECT count(*) FROM activity_event WHERE member = $1", owner) == 1
+    assert await db.fetchval("SELECT member FROM device") == owner
+    assert await db.fetchval("SELECT count(*) FROM shop_order WHERE member = $1", owner) == 1
+    await assert_ledger_consistent()
+    from loyalty import ledger
+
+    assert await ledger.lot_drift() == []
