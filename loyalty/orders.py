@@ -28,7 +28,6 @@ import msgspec
 from loyalty import accrual, db, ledger, members, outbox, program, reactions
 from loyalty.errors import Conflict
 from loyalty.rewards import checkout
-from loyalty.sms import welcome as sms_welcome
 from schemas.program import ProgramRules
 from schemas.shop import OrderIn
 
@@ -168,10 +167,6 @@ async def _advance(order: OrderRow, state: OrderIn, rules: ProgramRules, now: da
             order.points_state = "void"
         elif is_confirmed(order.status, rules.confirm_status):
             await _confirm(order, now)
-            await sms_welcome.after_confirmed_visit(
-                order.member_id, order.order_id, channel=state.channel, points=order.points,
-                now=now,
-            )  # fmt: skip
     if order.points_state == "confirmed":
         await _claw_back(order, now)
 

@@ -1,7 +1,8 @@
 """The till's welcome text (rule 15): after the member's first confirmed visit at the till.
 
-Called by ``loyalty.orders`` inside the order's transaction, right after an order's points
-are confirmed. Only an order from the till (``channel`` ``pos``) counts; a cancelled order
+A reaction to ``OrderAdvanced`` (priority 60, ``loyalty.reactions``), so it runs inside the
+order's transaction once the order has settled; it acts when the order's points are
+confirmed. Only an order from the till (``channel`` ``pos``) counts; a cancelled order
 never confirms, so it never welcomes. "Once" is the outbox's dedupe key per member, and a
 member who already has another confirmed till order (for instance one merged in from a
 by-phone member) is not welcomed again. The text carries the balance as it is when it is
@@ -12,9 +13,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from loyalty import db, outbox
+from loyalty import db, outbox, reactions
 
 EVENT = "pos_welcome"
+
+
+@reactions.on_order_advanced(priority=60)
+async def on_order_advanced(event: reactions.OrderAdvanced) -> None:
+    """Welcome by text once the order's points are confirmed (the checks are below)."""
+    if event.confirmed:
+        await after_confirmed_visit(
+            event.member_id, event.order_id, channel=None, points=event.points, now=event.now
+        )
 
 
 async def after_confirmed_visit(
