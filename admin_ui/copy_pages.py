@@ -22,9 +22,10 @@ from loyalty.errors import DomainError
 from loyalty.notify import preview as previews
 from loyalty.notify import runtime, templates
 from loyalty.settings import Settings
+from loyalty.sms import segments
 
 Event = Annotated[str, PathParameter(pattern=r"^[a-z_]{1,48}$")]
-Channel = Annotated[str, PathParameter(pattern=r"^(push|email)$")]
+Channel = Annotated[str, PathParameter(pattern=r"^(push|email|sms)$")]
 Locale = Annotated[str, PathParameter(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", max_length=16)]
 KEY = "/{event:str}/{channel:str}/{locale:str}"
 Conf = NamedDependency[Settings]
@@ -33,11 +34,13 @@ Conf = NamedDependency[Settings]
 def _form_copy(form: Any, channel: str) -> templates.Copy:
     """The editor's fields as one copy (an email's subject is its title)."""
     html = (str(form.get("html") or "").strip() or None) if channel == "email" else None
-    return templates.Copy(str(form.get("title") or ""), str(form.get("body") or ""), html)
+    title = "" if channel == "sms" else str(form.get("title") or "")
+    return templates.Copy(title, str(form.get("body") or ""), html)
 
 
 def _preview_context(shown: previews.Preview | None, error: str | None) -> dict[str, Any]:
-    return {"shown": shown, "preview_error": error}
+    length = segments.measure(shown.rendered.body) if shown is not None else None
+    return {"shown": shown, "preview_error": error, "sms_length": length}
 
 
 async def _render_preview(

@@ -17,6 +17,7 @@ from admin_ui.members import MembersController
 from admin_ui.program import ProgramController
 from admin_ui.render import error_page
 from admin_ui.rewards_pages import RewardsController
+from admin_ui.sms_pages import SmsConsentController
 from admin_ui.staff import StaffController
 from admin_ui.widget_design import WidgetDesignController
 from loyalty.errors import DomainError
@@ -35,6 +36,7 @@ ROUTER = Router(
         RewardsController,
         CopyController,
         WidgetDesignController,
+        SmsConsentController,
         create_static_files_router(
             path="/static", directories=[STATIC], include_in_schema=False, name="admin_static"
         ),

@@ -32,6 +32,7 @@ from api.metrics import PROMETHEUS, metrics_endpoint
 from api.rewards import AdminRewardsController, MeRewardsController
 from api.shop import ShopController
 from api.templates import TemplatesController
+from api.till import HANDLERS as TILL_HANDLERS
 from api.widget.routes import WidgetController
 from loyalty import db, reactions_table, staff
 from loyalty.clock import Clock, SystemClock
@@ -47,6 +48,7 @@ ROUTE_HANDLERS += [CheckoutController, MeRewardsController, AdminRewardsControll
 ROUTE_HANDLERS += [DevicesController, TemplatesController]
 ROUTE_HANDLERS += [metrics_endpoint]
 ROUTE_HANDLERS += [WidgetController]
+ROUTE_HANDLERS += TILL_HANDLERS
 
 OPENAPI = OpenAPIConfig(
     title="Loyalty engine",

@@ -11,8 +11,9 @@ from litestar.params import QueryParameter
 from api.deps import CustomerId, provide_customer_id
 from loyalty import ledger, members, program
 from loyalty.errors import Invalid
+from loyalty.sms import till
 from loyalty.validity import stamps
-from schemas.me import Balance, LedgerEntryOut, LedgerPage, MeOut
+from schemas.me import Balance, LedgerEntryOut, LedgerPage, MeOut, StoreCreditOut
 
 
 def balance_of(
@@ -56,6 +57,20 @@ async def ledger_page(member_id: int, cursor: str | None, limit: int) -> LedgerP
     )
 
 
+def credit_out(credit: till.StoreCredit | None) -> StoreCreditOut | None:
+    """Rule 5's money view of the balance (null when points do not pay)."""
+    if credit is None:
+        return None
+    return StoreCreditOut(
+        value_minor=credit.value_minor,
+        currency=credit.currency,
+        can_pay_now=credit.can_pay_now,
+        reasons=credit.reasons,
+        min_order_minor=credit.min_order_minor,
+        max_discount_minor=credit.max_discount_minor,
+    )
+
+
 class MeController(Controller):
     path = "/v1/me"
     tags = ["shopper"]
@@ -76,6 +91,9 @@ class MeController(Controller):
             blocked=member["blocked"],
             member_since=member["created_at"],
             balance=balance_of(member, rules.threshold_points, await stamps.outlook(member, rules)),
+            phone=member["phone"],
+            sms_opt_in=member["sms_opt_in"],
+            store_credit=credit_out(till.store_credit(member, rules)),
         )
 
     @get("/ledger")

@@ -38,6 +38,7 @@ class ShopController(Controller):
             timezone=data.timezone,
             newsletter=data.newsletter,
             referral_code=data.referral_code,
+            sms_opt_in=data.sms_opt_in,
         )
         row = await members.upsert_profile(customer_id, profile, now=now)
         return CustomerOut(
@@ -50,6 +51,7 @@ class ShopController(Controller):
             timezone=row["timezone"],
             newsletter=row["newsletter"],
             blocked=row["blocked"],
+            sms_opt_in=row["sms_opt_in"],
         )
 
     @put("/orders/{order_id:str}", status_code=200)

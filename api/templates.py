@@ -15,9 +15,11 @@ from api.deps import Me, Now, allow, provide_now, provide_settings, provide_staf
 from loyalty.notify import preview as previews
 from loyalty.notify import runtime, templates
 from loyalty.settings import Settings
+from loyalty.sms import segments
 from schemas.notify import (
     PreviewIn,
     RenderedOut,
+    SmsLengthOut,
     TemplateIn,
     TemplateOut,
     TestSendIn,
@@ -25,7 +27,7 @@ from schemas.notify import (
 )
 
 Event = Annotated[str, PathParameter(pattern=r"^[a-z_]{1,48}$", description="An outbox event.")]
-Channel = Annotated[str, PathParameter(pattern=r"^(push|email)$")]
+Channel = Annotated[str, PathParameter(pattern=r"^(push|email|sms)$")]
 Locale = Annotated[str, PathParameter(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", max_length=16)]
 KEY = "/{event:str}/{channel:str}/{locale:str}"
 AppSettings = NamedDependency[Settings]
@@ -44,7 +46,7 @@ def template_out(
         event=event,
         channel=channel,
         locale=locale,
-        title=None if email else copy.title,
+        title=None if email or channel == "sms" else copy.title,
         subject=copy.title if email else None,
         body=copy.body,
         html=copy.html,
@@ -58,17 +60,30 @@ def template_out(
 
 
 def rendered_out(event: str, channel: str, shown: previews.Preview) -> RenderedOut:
-    r, email = shown.rendered, channel == "email"
+    r, email, sms = shown.rendered, channel == "email", channel == "sms"
     return RenderedOut(
         event=event,
         channel=channel,
         locale=shown.written_in,
-        title=None if email else r.title,
+        title=None if email or sms else r.title,
         subject=r.title if email else None,
         body=r.body,
         html=r.html,
-        deep_link=None if email else shown.values.get("deep_link"),
+        deep_link=None if email or sms else shown.values.get("deep_link"),
         values=shown.values,
+        sms=sms_length_out(r.body) if sms else None,
+    )
+
+
+def sms_length_out(body: str) -> SmsLengthOut:
+    found = segments.measure(body)
+    return SmsLengthOut(
+        encoding=found.encoding,
+        characters=found.characters,
+        units=found.units,
+        segments=found.segments,
+        per_segment=found.per_segment,
+        non_gsm=list(found.non_gsm),
     )
 
 

@@ -6,7 +6,7 @@ Seeds ``--members`` members with one device each (half Android/FCM, half iOS/APN
 ``coupon_issued`` notification each, then runs ``loyalty.notify.delivery.run`` (claim with
 SKIP LOCKED, plan, render per locale, send, record) ``--parallel`` times concurrently, as
 concurrent ``deliver`` jobs of one worker process would, until the outbox is empty. Providers
-are the loopback fakes in a subprocess (``python -m tests.fakes``); ``--skip`` uses senders
+are the loopback fakes in a subprocess (``python -m loyalty.fakes``); ``--skip`` uses senders
 that answer "not configured" instead, which leaves only our own cost (database and
 rendering). ``--email`` gives every member an address (SMTP is one connection per chunk and
 one message at a time, so it dominates). The last line is

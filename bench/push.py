@@ -5,7 +5,7 @@
 Half the devices are FCM (Android), half APNs (iOS). Batches of ``--batch`` mixed messages
 go through ``Senders.send_push`` as an outbox worker would, ``--parallel`` batches at a
 time (a worker running several jobs). The fakes run in a subprocess (``python -m
-tests.fakes``) so their CPU is not counted here. The last line is
+loyalty.fakes``) so their CPU is not counted here. The last line is
 ``pushes_per_s=<n> rss_mb=<n>`` (wall clock; rss is this sender process's peak). The line
 before gives the sender's CPU per push: on a shared or small machine, where the fakes
 compete with the sender for cores, ``cpu_bound_pushes_per_s`` is what one sender process
@@ -56,7 +56,7 @@ def campaign(devices: int) -> Iterator[PushMessage]:
 
 def start_fakes(folder: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes", "--dir", str(folder), "--no-record"],
+        [sys.executable, "-m", "loyalty.fakes", "--dir", str(folder), "--no-record"],
         cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     assert process.stdout is not None

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import asyncpg
+
 from loyalty import audit, db, ledger, outbox, reactions
 from loyalty.activity import awards as activity_awards
 from loyalty.errors import Conflict, Invalid, NotFound
@@ -14,7 +16,7 @@ from loyalty.validity.dates import is_zone
 
 _COLUMNS = """id, customer_id, email, phone, name, birthday, locale, timezone, newsletter,
     blocked, blocked_reason, available, pending, lifetime, spent, expired, last_order_at,
-    points_expire_at, referral_code, referred_by, created_at, updated_at"""
+    points_expire_at, referral_code, referred_by, sms_opt_in, sms_block, created_at, updated_at"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,7 @@ class Profile:
     timezone: str | None = None
     newsletter: bool | None = None
     referral_code: str | None = None
+    sms_opt_in: bool | None = None
 
 
 async def ensure(customer_id: str, *, now: datetime) -> int:
@@ -44,35 +47,65 @@ async def ensure(customer_id: str, *, now: datetime) -> int:
             now,
         )
         if created is not None:
-            welcome = await activity_awards.account_created(created, now=now)
-            await outbox.enqueue(
-                "welcome", member_id=created, dedupe_key=f"welcome:{created}", now=now, data=welcome
-            )
+            await on_created(created, now=now)
             return int(created)
     return int(await db.fetchval("SELECT id FROM member WHERE customer_id = $1", customer_id))
+
+
+async def on_created(member_id: int, *, now: datetime) -> None:
+    """What a new member gets, however they were created (shop id or phone at the till)."""
+    welcome = await activity_awards.account_created(member_id, now=now)
+    await outbox.enqueue(
+        "welcome", member_id=member_id, dedupe_key=f"welcome:{member_id}", now=now, data=welcome
+    )
 
 
 async def upsert_profile(customer_id: str, profile: Profile, *, now: datetime) -> dict[str, Any]:
     """Create or update a member's profile (the shop's ``PUT /v1/shop/customers``)."""
     if profile.timezone is not None and not is_zone(profile.timezone):
         raise Invalid("invalid_timezone", "timezone must be an IANA time zone such as Europe/Oslo")
+    from loyalty.sms import phones  # imports this module: import at call time
+
+    phone = None if not profile.phone else await phones.normalise(profile.phone)
+    try:
+        return await _upsert(customer_id, profile, phone, now=now)
+    except asyncpg.UniqueViolationError as exc:  # a concurrent update took the number first
+        if exc.constraint_name != "member_phone_key":
+            raise
+        raise Conflict(
+            "phone_taken", "another customer has this phone number", field="phone"
+        ) from exc
+
+
+async def _upsert(
+    customer_id: str, profile: Profile, phone: str | None, *, now: datetime
+) -> dict[str, Any]:
+    from loyalty.sms import merge
+
     async with db.transaction():
+        if phone is not None:
+            await merge.claim_phone(customer_id, phone, now=now)
         member_id = await ensure(customer_id, now=now)
         row = await db.fetchrow(
-            f"""UPDATE member SET email = coalesce($2, email), phone = coalesce($3, phone),
+            f"""UPDATE member SET email = coalesce($2, email),
+                   sms_block = CASE WHEN $3::text IS DISTINCT FROM phone AND $3::text IS NOT NULL
+                                    THEN NULL ELSE sms_block END,
+                   phone = coalesce($3, phone),
                    name = coalesce($4, name), birthday = coalesce($5, birthday),
                    locale = coalesce($6, locale), timezone = coalesce($7, timezone),
-                   newsletter = coalesce($8, newsletter), updated_at = $9
+                   newsletter = coalesce($8, newsletter),
+                   sms_opt_in = coalesce($10, sms_opt_in), updated_at = $9
                WHERE id = $1 RETURNING {_COLUMNS}""",
             member_id,
             profile.email,
-            profile.phone,
+            phone,
             profile.name,
             profile.birthday,
             profile.locale,
             profile.timezone,
             profile.newsletter,
             now,
+            profile.sms_opt_in,
         )
         assert row is not None
         await reactions.profile_saved(

@@ -30,6 +30,7 @@ EVENTS = (
     "birthday",
     "referral_success",
     "balance_summary",
+    "pos_welcome",
 )
 
 

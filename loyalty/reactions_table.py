@@ -12,9 +12,10 @@ from __future__ import annotations
 from loyalty import reactions
 from loyalty.activity import referrals  # OrderAdvanced 30, ProfileSaved 30
 from loyalty.rewards import coupons  # PointsMoved 10 (threshold coupons, rule 3)
+from loyalty.sms import welcome  # OrderAdvanced 60 (the till's welcome text)
 from loyalty.validity import stamps  # PointsMoved 5 (lot expiry), OrderAdvanced 20
 
-MODULES = (stamps, coupons, referrals)
+MODULES = (stamps, coupons, referrals, welcome)
 
 
 def install() -> None:

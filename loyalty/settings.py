@@ -130,7 +130,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         k: v
         for k, v in env.items()
         if k.startswith(
-            ("LOYALTY_FCM", "LOYALTY_APNS", "LOYALTY_SMTP", "LOYALTY_DELIVERY", "LOYALTY_FAKE_")
+            (
+                "LOYALTY_FCM",
+                "LOYALTY_APNS",
+                "LOYALTY_SMTP",
+                "LOYALTY_TWILIO",
+                "LOYALTY_DELIVERY",
+                "LOYALTY_FAKE_",
+            )
         )
     }
     return Settings(

@@ -40,7 +40,7 @@ class Member(Table, db=DB):
     id = BigSerial(primary_key=True)
     customer_id = Varchar(length=128, unique=True)
     email = Varchar(length=254, null=True, default=None)
-    phone = Varchar(length=32, null=True, default=None)
+    phone = Varchar(length=32, null=True, default=None, unique=True)  # E.164 (loyalty.sms)
     name = Varchar(length=200, null=True, default=None)
     birthday = Date(null=True, default=None)
     locale = Varchar(length=16, default="en")
@@ -57,6 +57,8 @@ class Member(Table, db=DB):
     points_expire_at = Timestamptz(null=True, default=None)
     referral_code = Varchar(length=32, null=True, default=None, unique=True)
     referred_by = Varchar(length=128, null=True, default=None)
+    sms_opt_in = Boolean(default=True)
+    sms_block = Varchar(length=32, null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
 

@@ -45,11 +45,19 @@ class EmailMessage(msgspec.Struct, frozen=True, kw_only=True):
     html: str
 
 
+class SmsMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """One text message to one phone number (E.164, checked again before it leaves)."""
+
+    to: str
+    body: str
+
+
 class DeliveryResult(msgspec.Struct, frozen=True, kw_only=True):
     """How one message ended.
 
     - ``sent``: the provider accepted it (``provider_id`` is its message id when it gives one);
-    - ``pruned``: the provider says the token is dead: remove the device;
+    - ``pruned``: the provider says the token is dead: remove the device (for SMS: the number
+      is refused for good, e.g. Twilio 21211 invalid or 21610 unsubscribed: mark it);
     - ``retry``: nothing is wrong with the message; try again after ``retry_after_s`` if set;
     - ``failed``: the message itself is refused; sending it again will not help;
     - ``skipped``: no sender is configured for this channel.
@@ -102,5 +110,13 @@ class EmailSender(Protocol):
     """Anything that delivers emails: SMTP, or the stand-in for a missing one."""
 
     async def send(self, batch: list[EmailMessage]) -> list[DeliveryResult]: ...
+
+    async def close(self) -> None: ...
+
+
+class SmsSender(Protocol):
+    """Anything that delivers text messages: Twilio, or the stand-in for a missing one."""
+
+    async def send(self, batch: list[SmsMessage]) -> list[DeliveryResult]: ...
 
     async def close(self) -> None: ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from push.apns import ApnsSender
@@ -21,18 +21,25 @@ from push.content import (
     EmailSender,
     PushMessage,
     PushSender,
+    SmsMessage,
+    SmsSender,
     complete,
     skipped,
 )
 from push.fcm import FcmSender
 from push.smtp import SmtpSender, parse_tls_mode
+from push.twilio import TwilioSender
 
 log = logging.getLogger(__name__)
 
 APNS_VARS = ("LOYALTY_APNS_KEY_FILE", "LOYALTY_APNS_KEY_ID", "LOYALTY_APNS_TEAM_ID",
              "LOYALTY_APNS_TOPIC")
 SMTP_VARS = ("LOYALTY_SMTP_HOST", "LOYALTY_SMTP_SENDER")
-Msg = TypeVar("Msg", PushMessage, EmailMessage)
+TWILIO_VARS = ("LOYALTY_TWILIO_ACCOUNT_SID", "LOYALTY_TWILIO_AUTH_TOKEN", "LOYALTY_TWILIO_FROM")
+Msg = TypeVar("Msg", PushMessage, EmailMessage, SmsMessage)
+
+
+SMS_SKIPPED = "twilio_not_configured"
 
 
 class DeliveryConfigError(ValueError):
@@ -59,6 +66,7 @@ class Senders:
     fcm: PushSender
     apns: PushSender
     email: EmailSender
+    sms: SmsSender = field(default_factory=lambda: SkippingSender[SmsMessage](SMS_SKIPPED))
 
     async def send_push(self, batch: Sequence[PushMessage]) -> list[DeliveryResult]:
         """Send a mixed batch, both providers at once; results in the batch's order."""
@@ -79,13 +87,23 @@ class Senders:
     async def send_email(self, batch: Sequence[EmailMessage]) -> list[DeliveryResult]:
         return await self.email.send(list(batch))
 
+    async def send_sms(self, batch: Sequence[SmsMessage]) -> list[DeliveryResult]:
+        return await self.sms.send(list(batch))
+
     async def close(self) -> None:
-        await asyncio.gather(self.fcm.close(), self.apns.close(), self.email.close())
+        await asyncio.gather(
+            self.fcm.close(), self.apns.close(), self.email.close(), self.sms.close()
+        )
 
 
 def senders_from_env(env: Mapping[str, str]) -> Senders:
     """Build every sender the environment has credentials for; skip the others."""
-    return Senders(fcm=fcm_from_env(env), apns=apns_from_env(env), email=smtp_from_env(env))
+    return Senders(
+        fcm=fcm_from_env(env),
+        apns=apns_from_env(env),
+        email=smtp_from_env(env),
+        sms=twilio_from_env(env),
+    )
 
 
 def fcm_from_env(env: Mapping[str, str]) -> PushSender:
@@ -125,6 +143,14 @@ def smtp_from_env(env: Mapping[str, str]) -> EmailSender:
     )
 
 
+def twilio_from_env(env: Mapping[str, str]) -> SmsSender:
+    if not _complete(env, TWILIO_VARS, "Twilio"):
+        log.info("Twilio not configured (%s): SMS are skipped", ", ".join(TWILIO_VARS))
+        return SkippingSender[SmsMessage](SMS_SKIPPED)
+    sid, token, sender = (env[name].strip() for name in TWILIO_VARS)
+    return TwilioSender(sid, token, sender, endpoint=_get(env, "LOYALTY_TWILIO_ENDPOINT"))
+
+
 def _complete(env: Mapping[str, str], names: Sequence[str], channel: str) -> bool:
     """True when all are set, False when none is; raise when only some are."""
     missing = [name for name in names if _get(env, name) is None]
@@ -142,5 +168,5 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     return (_get(env, name) or "").lower() in {"1", "true", "yes", "on"}
 
 
-def _key(msg: PushMessage | EmailMessage) -> str:
+def _key(msg: PushMessage | EmailMessage | SmsMessage) -> str:
     return msg.token if isinstance(msg, PushMessage) else msg.to

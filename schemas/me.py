@@ -24,6 +24,20 @@ class Balance(msgspec.Struct):
     expiring_points: int = 0
 
 
+class StoreCreditOut(msgspec.Struct, kw_only=True):
+    """The balance as money when points pay at checkout (rule 5): ``value_minor`` is what the
+    available points are worth; ``can_pay_now`` says whether the balance may be used today
+    (an order must still reach ``min_order_minor``; the discount is capped at
+    ``max_discount_minor``, 0 = no cap)."""
+
+    value_minor: int
+    currency: str
+    can_pay_now: bool
+    reasons: list[str]
+    min_order_minor: int
+    max_discount_minor: int
+
+
 class MeOut(msgspec.Struct):
     customer_id: str
     name: str | None
@@ -33,6 +47,10 @@ class MeOut(msgspec.Struct):
     blocked: bool
     member_since: datetime
     balance: Balance
+    phone: str | None = None
+    sms_opt_in: bool = True
+    store_credit: StoreCreditOut | None = None
+    """The balance as money when points pay at checkout (rule 5), else null."""
 
 
 class LedgerEntryOut(msgspec.Struct):

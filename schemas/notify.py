@@ -73,6 +73,19 @@ class PreviewIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     sample: Sample | None = None
 
 
+class SmsLengthOut(msgspec.Struct, kw_only=True):
+    """What a text costs: GSM-7 holds 160 characters in one SMS (153 per part when split),
+    UCS-2 (any character outside GSM-7) 70 (67 per part). ``units`` is what the limits
+    count: septets (an extension character such as ``€`` takes two) or UTF-16 code units."""
+
+    encoding: Literal["GSM-7", "UCS-2"]
+    characters: int
+    units: int
+    segments: int
+    per_segment: int
+    non_gsm: Annotated[list[str], Meta(description="Characters that forced UCS-2.")]
+
+
 class RenderedOut(msgspec.Struct, kw_only=True):
     event: str
     channel: str
@@ -83,10 +96,12 @@ class RenderedOut(msgspec.Struct, kw_only=True):
     html: str | None = None
     deep_link: str | None = None
     values: dict[str, Any]
+    sms: SmsLengthOut | None = None
 
 
 class TestSendIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Send the copy, rendered with sample values, to one device token or email address.
+    """Send the copy, rendered with sample values, to one device token, email address or
+    phone number (``sms``).
 
     For a token that is not registered, say its ``platform`` and ``provider``."""
 

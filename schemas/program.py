@@ -184,6 +184,9 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     summary: BalanceSummary = msgspec.field(default_factory=BalanceSummary)
     widget: WidgetDesign | None = None  # the web shop widget's look (schemas/widget.py)
     timezone: str = "Europe/Oslo"
+    country: str = "NO"
+    """ISO 3166 region of the shop: phone numbers written without a country code are read
+    as numbers of this country (``91234567`` is ``+4791234567`` in Norway)."""
     default_locale: str = "en"
     locales: list[str] = msgspec.field(default_factory=lambda: ["en", "nb"])
     activity: ActivityRules = msgspec.field(default_factory=ActivityRules)
@@ -198,6 +201,7 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             _check(bool(coupon.sku), "coupon.sku", "a SKU for this coupon kind")
         _check(self.default_locale in self.locales, "default_locale", "one of locales")
         _check(_valid_timezone(self.timezone), "timezone", "an IANA time zone")
+        _check(_valid_region(self.country), "country", "an ISO 3166 country code such as NO")
         offsets = self.validity.reminder_days
         _check(len(set(offsets)) == len(offsets), "validity.reminder_days", "distinct offsets")
         weekly = self.summary.every == "week"
@@ -213,6 +217,12 @@ def _valid_timezone(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+def _valid_region(code: str) -> bool:
+    import phonenumbers
+
+    return code in phonenumbers.SUPPORTED_REGIONS
 
 
 def _check_coupon(coupon: CouponTerms, field: str) -> None:

@@ -51,13 +51,17 @@ class OrderOut(msgspec.Struct):
 
 class CustomerIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     email: Annotated[str, Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
-    phone: Annotated[str, Meta(max_length=32)] | None = None
+    phone: (
+        Annotated[str, Meta(max_length=32, description="Any common spelling; stored as E.164.")]
+        | None
+    ) = None
     name: Annotated[str, Meta(max_length=200)] | None = None
     birthday: date | None = None
     locale: Locale | None = None
     timezone: Annotated[str, Meta(max_length=64)] | None = None
     newsletter: bool | None = None
     referral_code: Annotated[str, Meta(max_length=32)] | None = None
+    sms_opt_in: bool | None = None
 
 
 class CustomerOut(msgspec.Struct):
@@ -70,3 +74,4 @@ class CustomerOut(msgspec.Struct):
     timezone: str | None
     newsletter: bool
     blocked: bool
+    sms_opt_in: bool = True

@@ -6,9 +6,10 @@ One pass (:func:`run`) repeats until nothing is due:
    and push their ``next_attempt_at`` out by a lease, in one statement. Concurrent workers
    never claim the same row; a worker that dies leaves rows that come due again when the
    lease ends.
-2. **Plan** (first claim only): one ``delivery`` row per device (push) and per mailbox
-   (email), or a ``skipped`` row saying why not (no consent, no device, no email, quiet
-   hours). The unique key (notification, channel, target) makes planning twice plan once.
+2. **Plan** (first claim only): one ``delivery`` row per device (push), per mailbox
+   (email) and per phone number (sms, for the events ``loyalty.sms.planning`` names), or a
+   ``skipped`` row saying why not (no consent, no device, no email, quiet hours). The
+   unique key (notification, channel, target) makes planning twice plan once.
 3. **Send** each provider's due rows in chunks. Before a chunk goes out its rows move to
    ``sending`` (committed: the intent), and only rows this worker moved are sent.
 4. **Record** every result: ``sent``, ``failed`` (the provider's reason), ``pruned`` (the
@@ -40,12 +41,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from loyalty import db
 from loyalty.notify import devices, templates
+from loyalty.sms import planning as sms_planning
 from push.content import (
     DeliveryResult,
     EmailMessage,
     EmailSender,
     PushMessage,
     PushSender,
+    SmsMessage,
+    SmsSender,
+    skipped,
 )
 
 log = logging.getLogger("loyalty.notify")
@@ -63,15 +68,30 @@ class Senders:
     fcm: PushSender
     apns: PushSender
     smtp: EmailSender
+    twilio: SmsSender = field(default_factory=lambda: _NoSms())
 
-    def by_provider(self, provider: str) -> PushSender | EmailSender:
+    def by_provider(self, provider: str) -> PushSender | EmailSender | SmsSender:
+        if provider == "twilio":
+            return self.twilio
         return self.smtp if provider == "smtp" else self.push(provider)
 
     def push(self, provider: str) -> PushSender:
         return self.apns if provider == "apns" else self.fcm
 
     async def close(self) -> None:
-        await asyncio.gather(self.fcm.close(), self.apns.close(), self.smtp.close())
+        await asyncio.gather(
+            self.fcm.close(), self.apns.close(), self.smtp.close(), self.twilio.close()
+        )
+
+
+class _NoSms:
+    """The SMS sender of a process built without one: every text ``skipped``."""
+
+    async def send(self, batch: list[SmsMessage]) -> list[DeliveryResult]:
+        return [skipped(m.to, "twilio_not_configured") for m in batch]
+
+    async def close(self) -> None:
+        """Nothing to release."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,8 +275,20 @@ def plan_one(
         return _plan_staff(note, staff)
     skip = Planned(note.id, member["id"], "", "", "skipped")
     if note.event in MARKETING_EVENTS and not member["newsletter"]:
-        return [replace(skip, channel=c, reason="no_consent") for c in ("push", "email")]
-    rows = _plan_push(note, member, phones, now, policy)
+        return [
+            replace(skip, channel=c, reason="no_consent")
+            for c in ("push", "email", *sms_planning.channels(note.event, member))
+        ]
+    rows = sms_planning.plan(
+        note.id,
+        note.event,
+        member,
+        quiet_hours_end(member.get("timezone"), now, policy),
+        marketing=note.event in MARKETING_EVENTS,
+    )
+    if note.event in sms_planning.SMS_ONLY:
+        return rows
+    rows += _plan_push(note, member, phones, now, policy)
     if member["email"]:
         rows.append(
             Planned(
@@ -364,7 +396,7 @@ async def _insert(rows: list[Planned], now: datetime) -> None:
 async def _members(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     rows = await db.fetch(
         """SELECT id, customer_id, name, email, locale, timezone, newsletter, available, pending,
-                  lifetime, spent, expired, points_expire_at
+                  lifetime, spent, expired, points_expire_at, phone, sms_opt_in, sms_block
            FROM member WHERE id = ANY($1::bigint[])""",
         list(ids),
     )
@@ -431,7 +463,7 @@ async def _due(ids: list[int], now: datetime) -> list[Due]:
 
 
 async def _send_all(
-    rows: list[Due], sender: PushSender | EmailSender, batch: Batch, policy: Policy
+    rows: list[Due], sender: PushSender | EmailSender | SmsSender, batch: Batch, policy: Policy
 ) -> Counter[str]:
     counts: Counter[str] = Counter()
     for start in range(0, len(rows), policy.chunk_size):
@@ -442,10 +474,10 @@ async def _send_all(
 
 
 async def _send_chunk(
-    rows: list[Due], sender: PushSender | EmailSender, batch: Batch, policy: Policy
+    rows: list[Due], sender: PushSender | EmailSender | SmsSender, batch: Batch, policy: Policy
 ) -> Counter[str]:
     """Render, record the intent, send, record the outcomes: one chunk of one provider."""
-    ready: list[tuple[Due, PushMessage | EmailMessage]] = []
+    ready: list[tuple[Due, PushMessage | EmailMessage | SmsMessage]] = []
     broken: list[tuple[Due, DeliveryResult]] = []
     for row in rows:
         try:
@@ -469,7 +501,8 @@ async def _send_chunk(
 
 
 async def _send(
-    sender: PushSender | EmailSender, ready: Sequence[tuple[Due, PushMessage | EmailMessage]]
+    sender: PushSender | EmailSender | SmsSender,
+    ready: Sequence[tuple[Due, PushMessage | EmailMessage | SmsMessage]],
 ) -> list[DeliveryResult]:
     if not ready:
         return []
@@ -506,10 +539,12 @@ async def _mark_sending(ids: list[int], now: datetime) -> set[int]:
     return {r["id"] for r in rows}
 
 
-def build_message(row: Due, batch: Batch) -> PushMessage | EmailMessage:
-    """The push or email for one delivery row, in the row's language."""
+def build_message(row: Due, batch: Batch) -> PushMessage | EmailMessage | SmsMessage:
+    """The push, email or text for one delivery row, in the row's language."""
     note = batch.notes[row.notification]
     rendered = _rendered(row, note, batch)
+    if row.channel == "sms":
+        return SmsMessage(to=row.target, body=rendered.body)
     if row.channel == "email":
         assert rendered.html is not None
         return EmailMessage(
@@ -566,6 +601,7 @@ async def record(
     counts: Counter[str] = Counter()
     ids, statuses, reasons, retry_at, provider_ids = [], [], [], [], []
     dead: list[str] = []
+    refused: list[tuple[str, str]] = []
     for row, result in outcomes:
         status, reason, when = decide(row, result, now, policy)
         counts[status] += 1
@@ -576,6 +612,8 @@ async def record(
         provider_ids.append(result.provider_id)
         if status == "pruned":
             dead.append(row.target)
+        if row.channel == "sms" and result.outcome == "pruned":
+            refused.append((row.target, result.reason))
     if not ids:
         return counts
     async with db.transaction():
@@ -596,6 +634,7 @@ async def record(
             INTERRUPTED,
         )
         await devices.prune(dead)
+        await sms_planning.mark_refused(refused, now=now)
     return counts
 
 
@@ -609,6 +648,8 @@ def decide(
     """Status, reason and next attempt for one provider answer."""
     if result.outcome == "pruned" and row.channel == "email":
         return "failed", f"recipient_refused: {result.reason}", None
+    if result.outcome == "pruned" and row.channel == "sms":
+        return "failed", f"number_refused: {result.reason}", None
     if result.outcome != "retry":
         return result.outcome, result.reason or None, None
     attempt = row.attempts + 1  # ``row`` was read before this attempt was counted

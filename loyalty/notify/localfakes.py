@@ -1,23 +1,26 @@
-"""Loopback FCM, APNs and SMTP for a local try: ``LOYALTY_FAKE_PROVIDERS=1 loyalty run``.
+"""Loopback FCM, APNs, SMTP and Twilio for a local try: ``LOYALTY_FAKE_PROVIDERS=1 loyalty run``.
 
-The fakes are the test suite's (``tests/fakes``: real protocols, in this process); the real
-senders are aimed at them, so what is printed is exactly what would have reached Google,
-Apple and the mail server. Every push is logged; every email is logged and saved as an
-``.eml`` file under ``<data dir>/fakes/mail/`` (open it in a mail client or browser).
-They ship with the source checkout, not the wheel.
+The fakes are the test suite's (``loyalty.fakes``: real protocols, in this process; they are
+part of the installed package); the real senders are aimed at them, so what is printed is
+exactly what would have reached Google, Apple, the mail server and Twilio. Every push and
+text is logged; every email is logged and saved as an ``.eml`` file under
+``<data dir>/fakes/mail/`` (open it in a mail client or browser).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from loyalty.fakes.__main__ import fake_env
+from loyalty.fakes.apns import FakeApns
+from loyalty.fakes.fcm import FakeFcm
+from loyalty.fakes.smtp import FakeSmtp
+from loyalty.fakes.twilio import FakeTwilio
 from loyalty.settings import Settings
 
 log = logging.getLogger("loyalty.fakes")
@@ -30,26 +33,19 @@ def wanted(delivery_env: dict[str, str] | Any) -> bool:
     return str(delivery_env.get("LOYALTY_FAKE_PROVIDERS", "")).strip().lower() in TRUTHY
 
 
-def _fakes_module(name: str) -> Any:
-    """Import ``tests.fakes.<name>`` from the source checkout this package runs from."""
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "tests" / "fakes").is_dir():
-        raise RuntimeError("LOYALTY_FAKE_PROVIDERS needs a source checkout (tests/fakes)")
-    if str(root) not in sys.path:
-        sys.path.append(str(root))
-    return importlib.import_module(f"tests.fakes.{name}")
-
-
 @dataclass
 class LocalFakes:
     """The running fakes, the delivery variables that aim the senders at them, the logger."""
 
-    fcm: Any
-    apns: Any
-    smtp: Any
+    fcm: FakeFcm
+    apns: FakeApns
+    smtp: FakeSmtp
+    twilio: FakeTwilio
     env: dict[str, str]
     mail_dir: Path
-    _seen: dict[str, int] = field(default_factory=lambda: {"fcm": 0, "apns": 0, "smtp": 0})
+    _seen: dict[str, int] = field(
+        default_factory=lambda: {"fcm": 0, "apns": 0, "smtp": 0, "twilio": 0}
+    )
     _task: asyncio.Task[None] | None = None
 
     async def stop(self) -> None:
@@ -58,7 +54,7 @@ class LocalFakes:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self.report()
-        for fake in (self.fcm, self.apns, self.smtp):
+        for fake in (self.fcm, self.apns, self.smtp, self.twilio):
             await fake.stop()
 
     def report(self) -> None:
@@ -87,10 +83,13 @@ class LocalFakes:
             path = self.mail_dir / f"{index:05d}.eml"
             path.write_bytes(mail.as_bytes())
             log.info("[fake SMTP] to %s: %r (saved %s)", mail["To"], mail["Subject"], path)
+        for sms in self.twilio.messages[self._seen["twilio"] :]:
+            log.info("[fake Twilio] to %s (%s): %r", sms.to, sms.status, sms.body)
         self._seen = {
             "fcm": len(self.fcm.messages),
             "apns": len(self.apns.requests),
             "smtp": len(self.smtp.messages),
+            "twilio": len(self.twilio.messages),
         }
 
     async def _watch(self) -> None:
@@ -104,16 +103,16 @@ def _short(token: str) -> str:
 
 
 async def start(folder: Path) -> LocalFakes:
-    """Start the three fakes on free loopback ports (keys and certificates in ``folder``)."""
-    fcm_mod, apns_mod, smtp_mod = (_fakes_module(n) for n in ("fcm", "apns", "smtp"))
-    env_of = _fakes_module("__main__").fake_env
+    """Start the four fakes on free loopback ports (keys and certificates in ``folder``)."""
     mail_dir = folder / "mail"
     mail_dir.mkdir(parents=True, exist_ok=True)
-    fcm = await fcm_mod.FakeFcm().start()
-    apns = await apns_mod.FakeApns(folder).start()
-    smtp = await smtp_mod.FakeSmtp().start()
+    fcm = await FakeFcm().start()
+    apns = await FakeApns(folder).start()
+    smtp = await FakeSmtp().start()
+    twilio = await FakeTwilio().start()
     credentials = fcm.write_service_account(folder / "fcm-service-account.json")
-    fakes = LocalFakes(fcm, apns, smtp, env_of(fcm, apns, smtp, credentials), mail_dir)
+    env = {**fake_env(fcm, apns, smtp, credentials), **twilio.env()}
+    fakes = LocalFakes(fcm, apns, smtp, twilio, env, mail_dir)
     fakes._task = asyncio.create_task(fakes._watch())
     return fakes
 
@@ -125,8 +124,8 @@ async def maybe_start(settings: Settings) -> tuple[Settings, LocalFakes | None]:
     fakes = await start(settings.data_dir / "fakes")
     print(
         f"  fake providers (LOYALTY_FAKE_PROVIDERS): FCM {fakes.fcm.url}, APNs "
-        f"{fakes.apns.endpoint}, SMTP {fakes.smtp.host}:{fakes.smtp.port}; pushes are logged, "
-        f"emails saved in {fakes.mail_dir}",
+        f"{fakes.apns.endpoint}, SMTP {fakes.smtp.host}:{fakes.smtp.port}, Twilio "
+        f"{fakes.twilio.url}; pushes and texts are logged, emails saved in {fakes.mail_dir}",
         flush=True,
     )
     return replace(settings, delivery_env={**settings.delivery_env, **fakes.env}), fakes

@@ -16,7 +16,15 @@ from loyalty import audit, db
 from loyalty.errors import Invalid
 from loyalty.notify import devices, templates
 from loyalty.notify.delivery import Senders
-from push.content import DeliveryResult, EmailMessage, Platform, Provider, PushMessage
+from loyalty.sms import phones
+from push.content import (
+    DeliveryResult,
+    EmailMessage,
+    Platform,
+    Provider,
+    PushMessage,
+    SmsMessage,
+)
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -31,7 +39,16 @@ class Preview:
 def draft(
     channel: str, *, title: str | None, subject: str | None, body: str, html: str | None
 ) -> templates.Copy:
-    """The API's fields as one copy: a push has a title, an email a subject (and html)."""
+    """The API's fields as one copy: a push has a title, an email a subject (and html), a
+    text message only a body."""
+    if channel == "sms":
+        if title is not None or subject is not None or html is not None:
+            raise Invalid(
+                "invalid_template",
+                "a text message has only a body",
+                field="title" if title is not None else "subject" if subject else "html",
+            )
+        return templates.Copy("", body)
     if channel == "push":
         if subject is not None or html is not None:
             raise Invalid(
@@ -96,7 +113,10 @@ async def test_send(
     """Send the copy in effect, with sample values, to one token or address."""
     shown = await preview(event, channel, locale, None, sample, now=now, deep_link=deep_link)
     r = shown.rendered
-    if channel == "email":
+    if channel == "sms":
+        number = await phones.normalise(to, field="to")
+        result = (await senders.twilio.send([SmsMessage(to=number, body=r.body)]))[0]
+    elif channel == "email":
         if not EMAIL.match(to):
             raise Invalid(
                 "invalid_address", "test sends by email need an email address", field="to"

@@ -58,7 +58,7 @@ def policy_from_env(env: Mapping[str, str]) -> Policy:
 def build(settings: Settings) -> Runtime:
     """Senders for the configured providers (unconfigured ones answer ``skipped``)."""
     made = senders_from_env(settings.delivery_env)
-    senders = Senders(fcm=made.fcm, apns=made.apns, smtp=made.email)
+    senders = Senders(fcm=made.fcm, apns=made.apns, smtp=made.email, twilio=made.sms)
     return Runtime(senders, settings, policy_from_env(settings.delivery_env))
 
 

@@ -27,9 +27,11 @@ from loyalty import audit, db
 from loyalty.errors import Invalid, NotFound
 from loyalty.notify.defaults import CODE, SHIPPED, code_line, greeting
 from loyalty.outbox import EVENTS
+from loyalty.sms.copy import SMS_BODY_MAX, SMS_SHIPPED
+from loyalty.sms.planning import SMS_EVENTS, SMS_ONLY
 
-Channel = Literal["push", "email"]
-CHANNELS: tuple[Channel, ...] = ("push", "email")
+Channel = Literal["push", "email", "sms"]
+CHANNELS: tuple[Channel, ...] = ("push", "email", "sms")
 DEFAULT_LOCALE = "en"
 ALIASES = {"no": "nb", "nn": "nb"}
 PUSH_TITLE_MAX = 200
@@ -63,9 +65,18 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "birthday": BASE | {"points"},
     "referral_success": BASE | {"points", "friend_name"},
     "balance_summary": BASE,
+    "pos_welcome": BASE | {"points", "order_id"},
 }
 CODE_EVENTS = frozenset({"coupon_issued", "reward_unlocked"})
-"""Events whose email must carry the coupon code (the product promises it)."""
+"""Events whose email (and text) must carry the coupon code (the product promises it)."""
+
+
+def channels_for(event: str) -> tuple[Channel, ...]:
+    """The channels an event can go by: push and email, plus SMS for the SMS events."""
+    if event in SMS_ONLY:
+        return ("sms",)
+    return ("push", "email", "sms") if event in SMS_EVENTS else ("push", "email")
+
 
 _MONTHS = {
     "en": (
@@ -182,6 +193,9 @@ def _compile(source: str, *, html: bool) -> jinja2.Template:
 
 def shipped(event: str, channel: str, locale: str) -> Copy | None:
     """The shipped default for exactly this locale, if there is one."""
+    if channel == "sms":
+        text = SMS_SHIPPED.get(locale, {}).get(event)
+        return Copy("", text) if text is not None and event in SMS_EVENTS else None
     entry = SHIPPED.get(locale, {}).get(event)
     if entry is None:
         return None
@@ -230,6 +244,9 @@ def render(copy: Copy, channel: str, values: dict[str, Any], locale: str) -> Ren
     ctx = {**values, "locale": locale}
     title = _run(_compile(copy.title, html=False), ctx).strip()
     body = _run(_compile(copy.body, html=False), ctx).strip()
+    if channel == "sms":
+        # A no-break space (Norwegian thousands) is not GSM-7: it would make a text UCS-2.
+        return Rendered("", _one_line(body.replace("\u00a0", " ")))
     if channel == "push":
         return Rendered(_one_line(title), body)
     html_src = copy.html if copy.html else _text_to_html(copy.body)
@@ -346,12 +363,22 @@ def check_key(event: str, channel: str) -> None:
         raise NotFound("unknown_event", f"no notification event {event!r}", events=list(EVENTS))
     if channel not in CHANNELS:
         raise NotFound("unknown_channel", f"channel must be one of {', '.join(CHANNELS)}")
+    if channel not in channels_for(event):
+        raise NotFound(
+            "unknown_channel",
+            f"{event} goes by {', '.join(channels_for(event))}, not {channel}",
+            channels=list(channels_for(event)),
+        )
 
 
 def validate(event: str, channel: str, copy: Copy) -> None:
     """Refuse copy that would fail or say nothing useful at send time (422 naming the part)."""
     check_key(event, channel)
     parts = {"title" if channel == "push" else "subject": copy.title, "body": copy.body}
+    if channel == "sms":
+        if copy.title or copy.html is not None:
+            raise Invalid("invalid_template", "a text message has only a body", field="title")
+        parts = {"body": copy.body}
     if channel == "email" and copy.html is not None:
         parts["html"] = copy.html
     if channel == "push" and copy.html is not None:
@@ -406,6 +433,20 @@ def _check_limits(event: str, channel: str, copy: Copy) -> None:
     if channel == "push" and len(copy.body) > PUSH_BODY_MAX:
         raise Invalid(
             "invalid_template", f"a push body has at most {PUSH_BODY_MAX} characters", field="body"
+        )
+    if channel == "sms" and len(copy.body) > SMS_BODY_MAX:
+        raise Invalid(
+            "invalid_template", f"a text has at most {SMS_BODY_MAX} characters", field="body"
+        )
+    if (
+        channel == "sms"
+        and event in CODE_EVENTS
+        and "coupon_code" not in _placeholders(copy.body, "body", html=False)
+    ):
+        raise Invalid(
+            "coupon_code_required",
+            f"the {event} text must show {{{{ coupon_code }}}} in its body",
+            field="body",
         )
     if channel == "email" and event in CODE_EVENTS:
         for field, source in (("body", copy.body), ("html", copy.html)):
@@ -502,7 +543,7 @@ async def listing() -> list[tuple[str, str, str, Copy, dict[str, Any] | None]]:
            FROM notify_template"""
     )
     saved = {(r["event"], r["channel"], r["locale"]): r for r in rows}
-    keys = set(saved) | {(e, c, loc) for loc in SHIPPED for e in EVENTS for c in CHANNELS}
+    keys = set(saved) | {(e, c, loc) for loc in SHIPPED for e in EVENTS for c in channels_for(e)}
     out = []
     for key in sorted(keys, key=lambda k: (EVENTS.index(k[0]) if k[0] in EVENTS else 99, *k)):
         row = saved.get(key)

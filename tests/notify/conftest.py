@@ -1,6 +1,6 @@
 """Fixtures for delivery tests: the loopback provider fakes, settings aimed at them, a worker.
 
-The fakes (``tests.fakes``) speak FCM's, APNs' and SMTP's real protocols, so the real senders
+The fakes (``loyalty.fakes``) speak FCM's, APNs' and SMTP's real protocols, so the real senders
 (firebase-admin, aioapns, aiosmtplib) are what these tests exercise.
 """
 
@@ -23,11 +23,11 @@ from arq.worker import Worker
 from jobs.worker import build_worker
 from loyalty import db, outbox
 from loyalty.clock import FrozenClock
+from loyalty.fakes.__main__ import fake_env
+from loyalty.fakes.apns import FakeApns
+from loyalty.fakes.fcm import FakeFcm
+from loyalty.fakes.smtp import FakeSmtp
 from loyalty.settings import Settings
-from tests.fakes.__main__ import fake_env
-from tests.fakes.apns import FakeApns
-from tests.fakes.fcm import FakeFcm
-from tests.fakes.smtp import FakeSmtp
 from tests.helpers import Api
 
 _runs = itertools.count(1)

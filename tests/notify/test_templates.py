@@ -95,7 +95,10 @@ async def test_bad_copy_is_refused_before_it_is_saved(api: Api) -> None:
         ),
         ("coupon_issued/push/en", {"title": "x" * 201, "body": "x"}, 422, "invalid_template"),
         ("no_such_event/push/en", {"title": "Hi", "body": "x"}, 404, "unknown_event"),
-        ("coupon_issued/sms/en", {"title": "Hi", "body": "x"}, 400, "validation_error"),
+        ("coupon_issued/fax/en", {"title": "Hi", "body": "x"}, 400, "validation_error"),
+        ("coupon_issued/sms/en", {"title": "Hi", "body": "x"}, 422, "invalid_template"),
+        ("coupon_issued/sms/en", {"body": "x"}, 422, "coupon_code_required"),
+        ("welcome/sms/en", {"body": "x"}, 404, "unknown_channel"),
         ("coupon_issued/push/EN_us", {"title": "Hi", "body": "x"}, 400, "validation_error"),
         ("coupon_issued/push/en", {"title": "Hi", "body": ""}, 400, "validation_error"),
         (

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from loyalty.fakes import FakeApns, FakeFcm, FakeSmtp
 from push.apns import ApnsSender
 from push.fcm import FcmSender
 from push.smtp import SmtpSender
-from tests.fakes import FakeApns, FakeFcm, FakeSmtp
 from tests.push.factories import TIMEOUT_S, make_apns_sender, make_fcm_sender
 
 

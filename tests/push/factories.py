@@ -5,10 +5,10 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+from loyalty.fakes import FakeApns, FakeFcm
 from push.apns import ApnsSender
 from push.content import EmailMessage, FcmTarget, Platform, Provider, PushMessage
 from push.fcm import FcmSender
-from tests.fakes import FakeApns, FakeFcm
 
 DEEP_LINK = "shop://profile/discounts"
 TIMEOUT_S = 5.0  # generous: the machine may be shared; "hang" tests use HANG_TIMEOUT_S

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from loyalty.fakes import Behaviour, FakeApns
+from loyalty.fakes.keys import make_apns_key, make_tls_files
 from push.apns import ApnsSender
 from push.content import DeliveryResult
-from tests.fakes import Behaviour, FakeApns
-from tests.fakes.keys import make_apns_key, make_tls_files
 from tests.push.factories import DEEP_LINK, HANG_TIMEOUT_S, make_apns_sender, oversized, push
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from loyalty.fakes import Behaviour, FakeFcm
+from loyalty.fakes.keys import make_service_account
 from push.content import DeliveryResult
 from push.fcm import FcmSender
 from push.payloads import fcm_wire
-from tests.fakes import Behaviour, FakeFcm
-from tests.fakes.keys import make_service_account
 from tests.push.factories import (
     DEEP_LINK,
     HANG_TIMEOUT_S,

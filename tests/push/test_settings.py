@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from loyalty.fakes import FakeApns, FakeFcm, FakeSmtp
+from loyalty.fakes.__main__ import fake_env
 from push.apns import ApnsSender
 from push.fcm import FcmSender
 from push.settings import DeliveryConfigError, SkippingSender, senders_from_env
 from push.smtp import SmtpSender
-from tests.fakes import FakeApns, FakeFcm, FakeSmtp
-from tests.fakes.__main__ import fake_env
 from tests.push.factories import email, push
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,7 +92,7 @@ def test_smtp_port_defaults_follow_the_tls_mode() -> None:
 @pytest.fixture
 def fakes_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes", "--dir", str(tmp_path)],
+        [sys.executable, "-m", "loyalty.fakes", "--dir", str(tmp_path)],
         cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     assert process.stdout is not None and process.stdin is not None
@@ -104,7 +104,7 @@ def fakes_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[
 async def test_fakes_run_in_their_own_process(
     fakes_process: tuple[subprocess.Popen[str], dict[str, str]],
 ) -> None:
-    """``python -m tests.fakes`` (the benchmark's and a local demo's) prints a usable env."""
+    """``python -m loyalty.fakes`` (the benchmark's and a local demo's) prints a usable env."""
     process, env = fakes_process
     senders = senders_from_env(env)
     try:

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from loyalty.fakes import Behaviour, FakeSmtp
 from push.smtp import SmtpSender, parse_tls_mode
-from tests.fakes import Behaviour, FakeSmtp
 from tests.push.factories import HANG_TIMEOUT_S, closed_port, email
 
 SENDER = "Shop <loyalty@shop.example>"

@@ -28,9 +28,9 @@ from h2.connection import H2Connection
 from h2.events import ConnectionTerminated, DataReceived, RequestReceived, StreamEnded
 from h2.settings import SettingCodes
 
-from tests.fakes._server import HOST, LoopbackServer
-from tests.fakes.behaviour import Behaviour
-from tests.fakes.keys import ApnsKey, TlsFiles, make_apns_key, make_tls_files
+from loyalty.fakes._server import HOST, LoopbackServer
+from loyalty.fakes.behaviour import Behaviour
+from loyalty.fakes.keys import ApnsKey, TlsFiles, make_apns_key, make_tls_files
 
 MAX_PAYLOAD_BYTES = 4096
 TOKEN_MAX_AGE_S = 3600

@@ -1,4 +1,4 @@
-"""Run the loopback fakes in their own process: ``python -m tests.fakes [--dir D] [--no-record]``.
+"""Run the loopback fakes in their own process: ``python -m loyalty.fakes [--dir D] [--no-record]``.
 
 Prints one JSON line with the ``LOYALTY_*`` delivery variables that aim the real senders at
 them, then serves until stdin closes or the process is terminated. The push benchmark uses
@@ -15,9 +15,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.fakes.apns import FakeApns
-from tests.fakes.fcm import FakeFcm
-from tests.fakes.smtp import FakeSmtp
+from loyalty.fakes.apns import FakeApns
+from loyalty.fakes.fcm import FakeFcm
+from loyalty.fakes.smtp import FakeSmtp
+from loyalty.fakes.twilio import FakeTwilio
 
 
 def fake_env(fcm: FakeFcm, apns: FakeApns, smtp: FakeSmtp, credentials: Path) -> dict[str, str]:
@@ -43,16 +44,17 @@ async def serve(folder: Path, record: bool) -> None:
         FakeFcm(record=record) as fcm,
         FakeApns(folder, record=record) as apns,
         FakeSmtp() as smtp,
+        FakeTwilio() as twilio,
     ):
         credentials = fcm.write_service_account(folder / "fcm-service-account.json")
-        print(json.dumps(fake_env(fcm, apns, smtp, credentials)), flush=True)
+        print(json.dumps({**fake_env(fcm, apns, smtp, credentials), **twilio.env()}), flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
         print(json.dumps({"fcm": fcm.send_count, "apns": apns.send_count,
-                          "smtp": len(smtp.messages)}), flush=True)
+                          "smtp": len(smtp.messages), "twilio": twilio.send_count}), flush=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.fakes", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m loyalty.fakes", description=__doc__)
     parser.add_argument("--dir", type=Path, default=None, help="where keys are written")
     parser.add_argument("--no-record", action="store_true", help="count, do not keep messages")
     args = parser.parse_args()

@@ -18,8 +18,8 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from tests.fakes._server import HOST, LoopbackServer
-from tests.fakes.behaviour import Behaviour
+from loyalty.fakes._server import HOST, LoopbackServer
+from loyalty.fakes.behaviour import Behaviour
 
 HANG_S = 3600.0
 _RCPT_REPLIES: dict[str, str] = {

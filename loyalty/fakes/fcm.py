@@ -24,15 +24,15 @@ from urllib.parse import parse_qs
 
 import jwt
 
-from tests.fakes._server import HOST, LoopbackServer
-from tests.fakes.behaviour import Behaviour
-from tests.fakes.keys import make_service_account
+from loyalty.fakes._server import HOST, LoopbackServer
+from loyalty.fakes.behaviour import Behaviour
+from loyalty.fakes.keys import make_service_account
 
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 FCM_ERROR = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
 INVALID_TOKEN = "The registration token is not a valid FCM registration token"
-REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-from tests.fakes.behaviour import Behaviour, BehaviourTable
+from loyalty.fakes.behaviour import Behaviour, BehaviourTable
 
 HOST = "127.0.0.1"
 
