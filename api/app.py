@@ -27,6 +27,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.health import health
 from api.insight import InsightController
 from api.me import MeController
+from api.privacy import AdminPrivacyController, MePrivacyController
 from api.rewards import AdminRewardsController, MeRewardsController
 from api.shop import ShopController
 from api.templates import TemplatesController
@@ -42,6 +43,7 @@ ROUTE_HANDLERS += [InsightController, ADMIN_PAGES]
 ROUTE_HANDLERS += [ActivityController]
 ROUTE_HANDLERS += [CheckoutController, MeRewardsController, AdminRewardsController]
 ROUTE_HANDLERS += [DevicesController, TemplatesController]
+ROUTE_HANDLERS += [AdminPrivacyController, MePrivacyController]
 
 OPENAPI = OpenAPIConfig(
     title="Loyalty engine",
