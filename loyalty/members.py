@@ -210,3 +210,28 @@ async def set_blocked(
         )
     assert row is not None
     return dict(row)
+
+
+async def post_opening_balance(
+    customer_id: str, points: int, *, earned_at: datetime | None, now: datetime
+) -> ledger.Balances | None:
+    """Points brought from another loyalty system (``loyalty import members``), posted once
+    per member whatever the value: a rerun of the file, or a corrected one, changes nothing.
+    The credit is a lot earned at ``earned_at`` (default now) and may cross the threshold,
+    like any credit. ``None`` when the member already had an opening balance."""
+    if points <= 0:
+        return None
+    async with db.transaction():
+        member = await _locked(customer_id)
+        balances = await ledger.post(
+            member["id"],
+            "opening_balance",
+            ledger.Delta(available=points, lifetime=points),
+            key=f"opening_balance:{member['id']}",
+            now=now,
+            effective_at=earned_at,
+            reason="opening balance from an earlier loyalty system",
+        )
+        if balances is not None and not member["blocked"]:
+            await coupons.issue_due(member["id"], now=now)
+    return balances
