@@ -31,6 +31,7 @@ from api.privacy import AdminPrivacyController, MePrivacyController
 from api.rewards import AdminRewardsController, MeRewardsController
 from api.shop import ShopController
 from api.templates import TemplatesController
+from api.webhooks import WebhooksController
 from loyalty import db, reactions_table, staff
 from loyalty.clock import Clock, SystemClock
 from loyalty.notify import kick
@@ -43,7 +44,7 @@ ROUTE_HANDLERS += [InsightController, ADMIN_PAGES]
 ROUTE_HANDLERS += [ActivityController]
 ROUTE_HANDLERS += [CheckoutController, MeRewardsController, AdminRewardsController]
 ROUTE_HANDLERS += [DevicesController, TemplatesController]
-ROUTE_HANDLERS += [AdminPrivacyController, MePrivacyController]
+ROUTE_HANDLERS += [AdminPrivacyController, MePrivacyController, WebhooksController]
 
 OPENAPI = OpenAPIConfig(
     title="Loyalty engine",

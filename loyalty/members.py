@@ -11,6 +11,7 @@ from loyalty import audit, db, ledger, outbox, reactions
 from loyalty.activity import awards as activity_awards
 from loyalty.errors import Conflict, Invalid, NotFound
 from loyalty.validity.dates import is_zone
+from loyalty.webhooks import events as webhook_events
 
 _COLUMNS = """id, customer_id, email, phone, name, birthday, locale, timezone, newsletter,
     blocked, blocked_reason, available, pending, lifetime, spent, expired, last_order_at,
@@ -48,6 +49,7 @@ async def ensure(customer_id: str, *, now: datetime) -> int:
             await outbox.enqueue(
                 "welcome", member_id=created, dedupe_key=f"welcome:{created}", now=now, data=welcome
             )
+            await webhook_events.member_created(created, now=now)
             return int(created)
     return int(await db.fetchval("SELECT id FROM member WHERE customer_id = $1", customer_id))
 
@@ -208,6 +210,7 @@ async def set_blocked(
             target=customer_id,
             reason=reason,
         )
+        await webhook_events.member_blocked(member["id"], blocked, reason=reason, now=now)
     assert row is not None
     return dict(row)
 

@@ -19,5 +19,6 @@ APP_REGISTRY = AppRegistry(
         "loyalty.validity.piccolo_app",
         "admin_ui.piccolo_app",
         "loyalty.imports.piccolo_app",
+        "loyalty.webhooks.piccolo_app",
     ]
 )

@@ -46,6 +46,7 @@ class Settings:
     db_pool_size: int = 10
     max_body_bytes: int = 1_048_576
     delivery_env: Mapping[str, str] = field(default_factory=dict)
+    webhooks_allow_private: bool = False
 
     @property
     def shop_secrets(self) -> list[str]:
@@ -131,4 +132,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         deep_link=env.get("LOYALTY_DEEP_LINK", "shop://profile/discounts"),
         db_pool_size=_int(env, "LOYALTY_DB_POOL_SIZE", 10),
         delivery_env=delivery,
+        webhooks_allow_private=env.get("LOYALTY_WEBHOOKS_ALLOW_PRIVATE", "") == "1",
     )

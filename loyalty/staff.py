@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "insight.read": frozenset({"admin", "staff", "marketing"}),
     "staff.manage": frozenset({"admin"}),
     "audit.read": frozenset({"admin"}),
+    "webhooks.manage": frozenset({"admin"}),
 }
 
 

@@ -26,6 +26,7 @@ from datetime import datetime
 from loyalty import audit, db, ledger
 from loyalty.errors import NotFound
 from loyalty.rewards import coupons
+from loyalty.webhooks import events as webhook_events
 
 ERASED_PREFIX = "#erased-"
 """Anonymised customer ids start with this; ``#`` is outside every API's id pattern."""
@@ -79,14 +80,8 @@ async def erase(customer_id: str, *, actor: str, via: str, now: datetime) -> Era
                 "pending_dropped": pending,
             },
         )
-        for hook in AFTER_ERASE:
-            await hook(done, customer_id)
+        await webhook_events.member_erased(member_id, customer_id, now=now)
     return done
-
-
-AFTER_ERASE: list[Callable[[Erased, str], Awaitable[None]]] = []
-"""Called inside the erasure's transaction once the data is gone (the ``member.erased``
-webhook event hangs here)."""
 
 
 async def _void_coupons(member_id: int, now: datetime) -> int:
@@ -166,6 +161,12 @@ async def _scrub_audit(member_id: int, customer_id: str, now: datetime) -> None:
     )
 
 
-STEPS: list[Step] = [_scrub_member, _scrub_ledger, _scrub_notifications, _scrub_audit]
+STEPS: list[Step] = [
+    _scrub_member,
+    _scrub_ledger,
+    _scrub_notifications,
+    _scrub_audit,
+    webhook_events.scrub_member,
+]
 """Every place personal data lives, in order. A new area holding personal data appends its
 own step (the SMS area's phone numbers, the webhooks' event payloads)."""

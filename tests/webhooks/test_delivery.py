@@ -1,0 +1,152 @@
+"""Webhook delivery end to end: events written with their cause, posted signed to a loopback
+receiver, retried with back-off on 5xx/429/timeouts for 24 hours, never twice when healthy."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from loyalty import db
+from loyalty.clock import FrozenClock
+from loyalty.webhooks import delivery
+from tests.fakes.webhooks import Receiver
+from tests.helpers import Api
+from tests.webhooks.conftest import deliver, subscribe
+
+SECRET = "whsec_test_secret_0123456789"
+
+
+async def test_a_503_twice_then_200_gets_the_same_event_three_times(
+    api: Api, clock: FrozenClock, receiver: Receiver, client: httpx.AsyncClient
+) -> None:
+    await subscribe(api, receiver.url("/crm"), ["member.created"], secret=SECRET)
+    receiver.script("/crm", 503, 503)
+    await api.shop_put("/v1/shop/customers/c-1", {"name": "Kari"})
+    for _ in range(3):
+        await deliver(clock, client)
+        clock.advance(minutes=5)
+    got = receiver.to("/crm")
+    assert len(got) == 3
+    assert len({r.json["id"] for r in got}) == 1
+    assert got[0].json["type"] == "member.created"
+    assert got[0].json["data"] == {"customer_id": "c-1"}
+    assert set(got[0].json) == {"id", "type", "created_at", "data"}
+    row = await db.fetchrow("SELECT status, attempts FROM webhook_delivery")
+    assert (row["status"], row["attempts"]) == ("delivered", 3)
+    tries = await db.fetch("SELECT status_code FROM webhook_attempt ORDER BY id")
+    assert [t["status_code"] for t in tries] == [503, 503, 200]
+    await deliver(clock.advance(hours=1) and clock, client)
+    assert len(receiver.to("/crm")) == 3
+
+
+async def test_signatures_verify_and_a_tampered_body_does_not(
+    api: Api, clock: FrozenClock, receiver: Receiver, client: httpx.AsyncClient
+) -> None:
+    await subscribe(api, receiver.url("/crm"), ["*"], secret=SECRET)
+    await api.order("o-1", customer_id="c-1", total_minor=60_000, status="completed")
+    await deliver(clock, client)
+    got = receiver.to("/crm")
+    assert {"member.created", "coupon.issued"} <= {r.json["type"] for r in got}
+    now = clock.now().timestamp()
+    assert all(receiver.verified(SECRET, r, now=now) for r in got)
+    r = got[0]
+    r.body = r.body.replace(b"c-1", b"c-2")
+    assert not receiver.verified(SECRET, r, now=now)
+    assert not receiver.verified("another-secret-entirely", got[1], now=now)
+    assert not receiver.verified(SECRET, got[1], now=now + 3600)  # stale
+    coupon = next(r for r in got if r.json["type"] == "coupon.issued").json["data"]["coupon"]
+    assert coupon["source"] == "threshold" and coupon["code"]
+
+
+async def test_a_healthy_receiver_never_gets_an_id_twice(
+    api: Api, clock: FrozenClock, receiver: Receiver, client: httpx.AsyncClient
+) -> None:
+    await subscribe(api, receiver.url("/a"), ["member.created"])
+    await subscribe(api, receiver.url("/b"), ["member.created", "member.blocked"])
+    for i in range(40):
+        await api.shop_put(f"/v1/shop/customers/c-{i}", {"name": f"P{i}"})
+    policy = delivery.Policy(allow_private=True, claim=7, concurrency=4)
+    await asyncio.gather(*(delivery.run(clock.now, client, policy) for _ in range(4)))
+    for path in ("/a", "/b"):
+        ids = [r.json["id"] for r in receiver.to(path)]
+        assert len(ids) == 40 and len(set(ids)) == 40, path
+    assert (
+        await db.fetchval("SELECT count(*) FROM webhook_delivery WHERE status <> 'delivered'") == 0
+    )
+
+
+async def test_retries_stop_after_24_hours_and_other_answers_fail_at_once(
+    api: Api, clock: FrozenClock, receiver: Receiver, client: httpx.AsyncClient
+) -> None:
+    await subscribe(api, receiver.url("/down"), ["member.created"])
+    await subscribe(api, receiver.url("/gone"), ["member.created"])
+    receiver.script("/down", *([500] * 200))
+    receiver.script("/gone", 404)
+    await api.shop_put("/v1/shop/customers/c-1", {"name": "Kari"})
+    start = clock.now()
+    while clock.now() - start < delivery.Policy().retry_for + delivery.Policy().retry_for / 4:
+        await deliver(clock, client)
+        clock.advance(minutes=20)
+    rows = await db.fetch(
+        """SELECT s.url, d.status, d.attempts FROM webhook_delivery d
+           JOIN webhook_subscription s ON s.id = d.subscription ORDER BY s.id"""
+    )
+    down, gone = rows
+    assert down["status"] == "failed" and 10 <= down["attempts"] <= 40
+    assert gone["status"] == "failed" and gone["attempts"] == 1
+    waits = await db.fetch(
+        """SELECT a.at FROM webhook_attempt a JOIN webhook_delivery d ON d.id = a.delivery
+           JOIN webhook_subscription s ON s.id = d.subscription WHERE s.url LIKE '%/down'
+           ORDER BY a.id"""
+    )
+    gaps = [(b["at"] - a["at"]).total_seconds() for a, b in zip(waits, waits[1:], strict=False)]
+    assert gaps[0] <= 1200 and max(gaps) >= 3600  # backing off, up to the hour cap
+
+
+async def test_timeouts_and_dead_receivers_are_retried(
+    api: Api, clock: FrozenClock, receiver: Receiver, client: httpx.AsyncClient
+) -> None:
+    await subscribe(api, receiver.url("/slow"), ["member.created"])
+    await subscribe(api, "http://127.0.0.1:9/closed", ["member.created"])
+    receiver.hang("/slow")
+    await api.shop_put("/v1/shop/customers/c-1", {"name": "Kari"})
+    policy = delivery.Policy(allow_private=True, timeout_s=0.3)
+    counts = await delivery.run(clock.now, client, policy)
+    assert counts["retry"] == 2
+    errors = {
+        r["last_error"].split(":")[0]
+        for r in await db.fetch("SELECT last_error FROM webhook_delivery")
+    }
+    assert errors == {"timeout", "connection"}
+    assert await db.fetchval("SELECT count(*) FROM webhook_delivery WHERE status = 'pending'") == 2
+
+
+async def test_a_subscription_failing_three_days_is_paused_and_staff_told(
+    api: Api, clock: FrozenClock, receiver: Receiver, client: httpx.AsyncClient
+) -> None:
+    sub = await subscribe(api, receiver.url("/down"), ["member.created"])
+    receiver.script("/down", *([503] * 1000))
+    for day in range(4):
+        await api.shop_put(f"/v1/shop/customers/c-{day}", {"name": "x"})
+        for _ in range(24):
+            await deliver(clock, client)
+            clock.advance(hours=1)
+    api._staff_tokens.clear()  # a login lasts 12 hours; four days went by
+    listed = await api.client.get("/v1/admin/webhooks", headers=await api.staff_headers("admin"))
+    assert listed.json()[0]["paused_at"] is not None
+    audit = await db.fetch("SELECT actor, action FROM audit_log WHERE action = 'webhook.paused'")
+    assert [tuple(a) for a in audit] == [("system", "webhook.paused")]
+    sent = len(receiver.to("/down"))
+    await api.shop_put("/v1/shop/customers/c-9", {"name": "x"})
+    await deliver(clock, client)
+    assert len(receiver.to("/down")) == sent  # paused: nothing more is sent
+    r = await api.client.post(
+        f"/v1/admin/webhooks/{sub['id']}/resume", headers=await api.staff_headers("admin")
+    )
+    assert r.status_code == 200 and r.json()["paused_at"] is None
+
+
+async def test_no_subscription_no_rows(api: Api, clock: FrozenClock) -> None:
+    await api.order("o-1", customer_id="c-1", total_minor=60_000, status="completed")
+    assert await db.fetchval("SELECT count(*) FROM webhook_event") == 0
