@@ -97,7 +97,7 @@ def main() -> None:
         seconds, rss = run_import(env, path, args.workers)
     first = rss[min(len(rss) - 1, 4)] if rss else float("nan")
     print(f"rss samples (MB) every 0.5 s: {[round(x) for x in rss[:: max(len(rss) // 20, 1)]]}")
-    load = open("/proc/loadavg").read().split()[0]
+    load = Path("/proc/loadavg").read_text().split()[0]
     print(
         f"orders={args.orders} rows={rows} seconds={seconds:.1f} "
         f"orders_per_s={args.orders / seconds:.0f} rows_per_s={rows / seconds:.0f} "
