@@ -18,6 +18,7 @@ from admin_ui.program import ProgramController
 from admin_ui.render import error_page
 from admin_ui.rewards_pages import RewardsController
 from admin_ui.staff import StaffController
+from admin_ui.webhooks_pages import WebhooksPages
 from loyalty.errors import DomainError
 
 STATIC = Path(__file__).parent / "static"
@@ -33,6 +34,7 @@ ROUTER = Router(
         AuditController,
         RewardsController,
         CopyController,
+        WebhooksPages,
         create_static_files_router(
             path="/static", directories=[STATIC], include_in_schema=False, name="admin_static"
         ),

@@ -73,8 +73,7 @@ WITH e AS (
 INSERT INTO webhook_delivery (event, subscription, status, attempts, next_attempt_at, created_at)
 SELECT e.id, s.id, 'pending', 0, $6, $6 FROM e JOIN webhook_subscription s
     ON s.active AND s.deleted_at IS NULL AND s.paused_at IS NULL
-   AND (s.events ? e.type OR s.events ? '*')
-   AND ($7::bigint IS NULL OR s.id = $7)
+   AND (($7::bigint IS NULL AND (s.events ? e.type OR s.events ? '*')) OR s.id = $7)
 """
 
 

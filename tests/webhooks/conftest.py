@@ -13,7 +13,10 @@ from loyalty.clock import FrozenClock
 from loyalty.settings import Settings
 from loyalty.webhooks import delivery, events
 from tests.fakes.webhooks import Receiver
+from tests.admin_ui.conftest import pages_as
 from tests.helpers import Api
+
+__all__ = ["pages_as"]
 
 POLICY = delivery.Policy(allow_private=True, timeout_s=1.0)
 
