@@ -12,8 +12,8 @@ import pytest
 from loyalty.clock import FrozenClock
 from loyalty.settings import Settings
 from loyalty.webhooks import delivery, events
-from tests.fakes.webhooks import Receiver
 from tests.admin_ui.conftest import pages_as
+from tests.fakes.webhooks import Receiver
 from tests.helpers import Api
 
 __all__ = ["pages_as"]
