@@ -220,8 +220,8 @@ async def post_opening_balance(
 ) -> ledger.Balances | None:
     """Points brought from another loyalty system (``loyalty import members``), posted once
     per member whatever the value: a rerun of the file, or a corrected one, changes nothing.
-    The credit is a lot earned at ``earned_at`` (default now) and may cross the threshold,
-    like any credit. ``None`` when the member already had an opening balance."""
+    The credit is a lot earned at ``earned_at`` (default now). ``None`` when the member
+    already had an opening balance."""
     if points <= 0:
         return None
     async with db.transaction():
@@ -234,7 +234,5 @@ async def post_opening_balance(
             now=now,
             effective_at=earned_at,
             reason="opening balance from an earlier loyalty system",
-        )
-        if balances is not None and not member["blocked"]:
-            await coupons.issue_due(member["id"], now=now)
+        )  # a credit like any other: the threshold reaction may issue coupons
     return balances

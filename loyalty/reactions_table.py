@@ -13,8 +13,9 @@ from loyalty import reactions
 from loyalty.activity import referrals  # OrderAdvanced 30, ProfileSaved 30
 from loyalty.rewards import coupons  # PointsMoved 10 (threshold coupons, rule 3)
 from loyalty.validity import stamps  # PointsMoved 5 (lot expiry), OrderAdvanced 20
+from loyalty.webhooks import reactions as webhooks  # PointsMoved 90 (points.changed)
 
-MODULES = (stamps, coupons, referrals)
+MODULES = (stamps, coupons, referrals, webhooks)
 
 
 def install() -> None:

@@ -63,6 +63,9 @@ async def erase(customer_id: str, *, actor: str, via: str, now: datetime) -> Era
         if member is None:
             raise NotFound("member_not_found", f"no member with customer id {customer_id!r}")
         member_id = int(member["id"])
+        # Blocked first: points given back by a voided coupon must not cross the threshold
+        # and issue a new one (a blocked member earns and is issued nothing).
+        await db.execute("UPDATE member SET blocked = true WHERE id = $1", member_id)
         voided = await _void_coupons(member_id, now)
         available, pending = await _forfeit(member_id, now)
         for step in STEPS:

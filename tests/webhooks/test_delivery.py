@@ -151,3 +151,27 @@ async def test_a_subscription_failing_three_days_is_paused_and_staff_told(
 async def test_no_subscription_no_rows(api: Api, clock: FrozenClock) -> None:
     await api.order("o-1", customer_id="c-1", total_minor=60_000, status="completed")
     assert await db.fetchval("SELECT count(*) FROM webhook_event") == 0
+
+
+async def test_points_changed_carries_the_entry_and_the_new_balances(
+    api: Api, clock: FrozenClock, receiver: Receiver, client: httpx.AsyncClient
+) -> None:
+    await subscribe(api, receiver.url("/dw"), ["points.changed"])
+    await api.order("o-1", customer_id="c-1", total_minor=60_000)
+    await api.order("o-1", customer_id="c-1", total_minor=60_000, status="completed")
+    await api.order("o-1", customer_id="c-1", total_minor=60_000, status="completed")  # replay
+    await deliver(clock, client)
+    got = sorted((r.json for r in receiver.to("/dw")), key=lambda e: e["data"]["entry"]["id"])
+    kinds = [e["data"]["entry"]["kind"] for e in got]
+    assert kinds == ["earn_pending", "earn_confirm", "coupon_burn"]
+    confirm = got[1]["data"]
+    assert confirm["customer_id"] == "c-1" and confirm["entry"]["order_id"] == "o-1"
+    assert confirm["entry"]["available"] == 6_000 and confirm["entry"]["pending"] == -6_000
+    assert got[-1]["data"]["balances"] == {
+        "available": 1_000,
+        "pending": 0,
+        "lifetime": 6_000,
+        "spent": 5_000,
+        "expired": 0,
+    }
+    assert len({e["id"] for e in got}) == 3
