@@ -35,7 +35,8 @@ import msgspec
 
 from loyalty import audit, db
 from loyalty.errors import Invalid, NotFound
-from loyalty.webhooks import signing, urls
+from loyalty.webhooks import signing, transport, urls
+from loyalty.webhooks.transport import Poster
 
 log = logging.getLogger("loyalty.webhooks")
 USER_AGENT = "loyalty-webhooks/1"
@@ -106,12 +107,11 @@ def body_of(c: Claimed) -> bytes:
     return head[:-1] + b',"data":' + c.data.encode() + b"}"
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    raw = response.headers.get("retry-after", "")
-    return float(raw) if raw.isdigit() else None
+def _retry_after(raw: str | None) -> float | None:
+    return float(raw) if raw and raw.isdigit() else None
 
 
-async def send(c: Claimed, client: httpx.AsyncClient, policy: Policy, now: datetime) -> Outcome:
+async def send(c: Claimed, post: Poster, policy: Policy, now: datetime) -> Outcome:
     """Post one delivery; never raises (every failure is an outcome)."""
     started = time.perf_counter()
 
@@ -124,28 +124,25 @@ async def send(c: Claimed, client: httpx.AsyncClient, policy: Policy, now: datet
         return Outcome("failed", None, f"refused: {exc.message}", took(), None)
     body = body_of(c)
     headers = {
-        "content-type": "application/json",
         "user-agent": USER_AGENT,
         signing.HEADER: signing.signature(c.secret, body, int(now.timestamp())),
         "x-loyalty-event-id": c.event_id,
         "x-loyalty-event-type": c.type,
     }
     try:
-        r = await client.post(c.url, content=body, headers=headers, timeout=policy.timeout_s)
+        status, retry_after, content = await post(c.url, body, headers, policy.timeout_s)
     except httpx.TimeoutException:
         return Outcome("retry", None, "timeout", took(), None)
     except httpx.HTTPError as exc:
         return Outcome(
             "retry", None, f"connection: {type(exc).__name__}: {exc}"[:500], took(), None
         )
-    text = r.text[:500]
-    if 200 <= r.status_code < 300:
-        return Outcome("delivered", r.status_code, None, took(), text)
-    if r.status_code == 429 or r.status_code >= 500:
-        return Outcome(
-            "retry", r.status_code, f"HTTP {r.status_code}", took(), text, _retry_after(r)
-        )
-    return Outcome("failed", r.status_code, f"HTTP {r.status_code}", took(), text)
+    text = content[:500].decode(errors="replace")
+    if 200 <= status < 300:
+        return Outcome("delivered", status, None, took(), text)
+    if status == 429 or status >= 500:
+        return Outcome("retry", status, f"HTTP {status}", took(), text, _retry_after(retry_after))
+    return Outcome("failed", status, f"HTTP {status}", took(), text)
 
 
 def backoff_s(attempts: int, policy: Policy, rng: random.Random | None = None) -> float:
@@ -257,16 +254,17 @@ async def pause_failing(now: datetime, policy: Policy) -> list[str]:
 
 
 async def run(
-    clock: Callable[[], datetime], client: httpx.AsyncClient, policy: Policy
+    clock: Callable[[], datetime], client: httpx.AsyncClient | Poster, policy: Policy
 ) -> dict[str, Any]:
     """Deliver everything due now; returns counts for the job log."""
+    post = transport.from_httpx(client) if isinstance(client, httpx.AsyncClient) else client
     counts = {"delivered": 0, "retry": 0, "failed": 0}
     started = time.monotonic()
     gate = asyncio.Semaphore(policy.concurrency)
 
     async def one(c: Claimed, now: datetime) -> Outcome:
         async with gate:
-            return await send(c, client, policy, now)
+            return await send(c, post, policy, now)
 
     while time.monotonic() - started < policy.budget_s:
         now = clock()

@@ -10,25 +10,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import httpx
-
 from loyalty.settings import Settings, load_settings
 from loyalty.webhooks.delivery import Policy
+from loyalty.webhooks.transport import LeanPoster
 
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    client: httpx.AsyncClient
+    client: LeanPoster
     policy: Policy
 
 
 _installed: list[Runtime] = []
 
 
-def make_client() -> httpx.AsyncClient:
-    """No redirects followed (a redirect could lead past the URL check), small pool per host."""
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
-    return httpx.AsyncClient(follow_redirects=False, limits=limits, trust_env=False)
+def make_client() -> LeanPoster:
+    """Keep-alive connections per receiver; redirects are never followed (a redirect could
+    lead past the URL check)."""
+    return LeanPoster()
 
 
 def policy_of(settings: Settings) -> Policy:

@@ -106,3 +106,21 @@ class Receiver:
             self._writers.discard(writer)
             with contextlib.suppress(Exception):
                 writer.close()
+
+
+async def _serve_forever(port: int) -> None:
+    """``python -m tests.fakes.webhooks PORT``: a receiver answering 200 to everything, which
+    prints how many requests it got when stopped (for bench/webhooks.py)."""
+    receiver = await Receiver(port=port).start()
+    print(f"listening {receiver.port}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        print(f"received {len(receiver.received)}", flush=True)
+
+
+if __name__ == "__main__":
+    import sys
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve_forever(int(sys.argv[1])))

@@ -10,7 +10,7 @@ import httpx
 
 from loyalty import db
 from loyalty.clock import FrozenClock
-from loyalty.webhooks import delivery
+from loyalty.webhooks import delivery, signing
 from tests.fakes.webhooks import Receiver
 from tests.helpers import Api
 from tests.webhooks.conftest import deliver, subscribe
@@ -175,3 +175,43 @@ async def test_points_changed_carries_the_entry_and_the_new_balances(
         "expired": 0,
     }
     assert len({e["id"] for e in got}) == 3
+
+
+async def test_the_workers_lean_client_retries_times_out_and_signs_alike(
+    api: Api, clock: FrozenClock, receiver: Receiver
+) -> None:
+    from loyalty.webhooks.transport import LeanPoster
+
+    await subscribe(api, receiver.url("/crm"), ["member.created"], secret=SECRET)
+    await subscribe(api, receiver.url("/slow"), ["member.created"])
+    await subscribe(api, "http://127.0.0.1:9/closed", ["member.created"])
+    receiver.script("/crm", 503, 429)
+    receiver.hang("/slow")
+    await api.shop_put("/v1/shop/customers/c-1", {"name": "Kari"})
+    post = LeanPoster(timeout_s=0.3)
+    policy = delivery.Policy(allow_private=True, timeout_s=0.3)
+    try:
+        for _ in range(3):
+            await delivery.run(clock.now, post, policy)
+            clock.advance(minutes=5)
+    finally:
+        await post.aclose()
+    got = receiver.to("/crm")
+    assert len(got) == 3 and len({r.json["id"] for r in got}) == 1
+    assert got[0].headers["content-type"] == "application/json"
+    assert all(
+        signing.verify(
+            SECRET,
+            r.headers["x-loyalty-signature"],
+            r.body,
+            tolerance_s=3600,
+            now=clock.now().timestamp(),
+        )
+        for r in got
+    )
+    rows = await db.fetch(
+        """SELECT s.url, d.status, d.last_error FROM webhook_delivery d
+           JOIN webhook_subscription s ON s.id = d.subscription ORDER BY s.id"""
+    )
+    assert [r["status"] for r in rows] == ["delivered", "pending", "pending"]
+    assert rows[1]["last_error"] == "timeout" and rows[2]["last_error"].startswith("connection")
