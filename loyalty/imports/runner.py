@@ -7,7 +7,8 @@ overlap with live traffic) changes nothing, by the API's own keys.
 
 Throughput: the file is read in chunks; a chunk's rows are split by customer among
 ``workers`` tasks, each with its own connection, and each task commits its rows in batches
-(one transaction per batch, a savepoint per row, so a bad row is rejected alone). One
+(one transaction per batch; a batch in which a row fails is redone with a savepoint per row,
+so a bad row is rejected alone and the good ones still land). One
 customer's rows stay in one task, in file order. After each chunk the line reached is saved in
 ``import_run``, so a run stopped half-way resumes after the last whole chunk.
 """
@@ -199,12 +200,32 @@ async def _apply_all(todo: list[Row], options: Options, clock: Any, reject: Reje
     return total
 
 
+_ROW_ERRORS = (
+    DomainError,
+    *db.TRANSIENT_ERRORS,
+    asyncpg.exceptions.DataError,
+    asyncpg.exceptions.IntegrityConstraintViolationError,
+)
+
+
 async def _apply_group(group: list[Row], batch: int, clock: Any, reject: Reject) -> _Tally:
+    """Each batch first in one plain transaction (the common case: every row lands); if any
+    row fails, that batch is rolled back and done again with a savepoint per row."""
     tally = _Tally()
     for start in range(0, len(group), batch):
+        rows = group[start : start + batch]
+        now = clock.now()
+        try:
+            changed = 0
+            async with db.transaction():
+                for row in rows:
+                    changed += await row.apply(now)
+            tally.ok, tally.changed = tally.ok + len(rows), tally.changed + changed
+            continue
+        except _ROW_ERRORS:
+            pass
         async with db.transaction() as tx:
-            now = clock.now()
-            for row in group[start : start + batch]:
+            for row in rows:
                 outcome = await _apply_row(tx, row, now)
                 if isinstance(outcome, str):
                     reject(row.line, outcome)
