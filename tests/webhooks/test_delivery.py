@@ -215,3 +215,24 @@ async def test_the_workers_lean_client_retries_times_out_and_signs_alike(
     )
     assert [r["status"] for r in rows] == ["delivered", "pending", "pending"]
     assert rows[1]["last_error"] == "timeout" and rows[2]["last_error"].startswith("connection")
+
+
+async def test_points_expiring_goes_out_with_the_reminder_once(
+    api: Api, clock: FrozenClock, receiver: Receiver, client: httpx.AsyncClient
+) -> None:
+    from datetime import timedelta
+
+    from tests.validity.support import job, notifications, set_validity
+
+    await set_validity(api, policy="rolling", days=30, reminder_days=[7])
+    await subscribe(api, receiver.url("/crm"), ["points.expiring"])
+    await api.order("o-1", customer_id="c-1", total_minor=10_000, status="completed")
+    for day in range(20, 30):
+        await job("remind", clock.now() + timedelta(days=day))
+    assert len(await notifications("c-1", "points_expiring")) == 1
+    clock.advance(days=30)  # the job ran "as of" those days; deliver after them
+    await deliver(clock, client)
+    got = [r.json for r in receiver.to("/crm")]
+    assert [e["type"] for e in got] == ["points.expiring"]
+    assert got[0]["data"]["customer_id"] == "c-1" and got[0]["data"]["points"] == 1_000
+    assert got[0]["data"]["offset"] == 7
