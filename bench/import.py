@@ -4,6 +4,9 @@ its own process), in a fresh database, with the process's RSS sampled while it r
     .venv/bin/python bench/import.py [--orders 200000] [--customers 20000] [--workers 8]
                                      [--processes 1]
 
+``--processes N`` runs ``loyalty import --processes N`` (N processes, each a share of the
+customers); RSS is the sum over the command's processes.
+
 The file is NDJSON: 90 % of orders one ``completed`` row, 10 % ``placed`` then ``completed``,
 a year of ``placed_at`` dates, the demo program (10 points per euro, 5,000-point coupons,
 rolling validity). Uses DATABASE_URL's server when set, else an embedded PostgreSQL.
@@ -62,17 +65,20 @@ async def seed_program(db_url: str) -> None:
     await db.close_pool()
 
 
-def run_import(env: dict[str, str], path: Path, workers: int) -> tuple[float, list[float]]:
-    """Seconds the command took and its RSS samples (MB), one every half second."""
+def run_import(
+    env: dict[str, str], path: Path, workers: int, processes: int
+) -> tuple[float, list[float]]:
+    """Seconds the command took and its RSS samples (MB, all its processes), every 0.5 s."""
     cmd = [common.PYTHON, "-m", "loyalty.cli", "import", "orders", str(path)]
-    cmd += ["--workers", str(workers), "--restart"]
+    cmd += ["--workers", str(workers), "--processes", str(processes), "--restart"]
     started = time.monotonic()
     proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=common.ROOT)
     ps = psutil.Process(proc.pid)
     samples: list[float] = []
     while proc.poll() is None:
         try:
-            samples.append(ps.memory_info().rss / 2**20)
+            tree = [ps, *ps.children(recursive=True)]
+            samples.append(sum(p.memory_info().rss for p in tree) / 2**20)
         except psutil.NoSuchProcess:
             break
         time.sleep(0.5)
@@ -84,6 +90,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=200_000)
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--processes", type=int, default=1)
     args = parser.parse_args()
     data = common.ROOT / ".data" / "bench-import"
     data.mkdir(parents=True, exist_ok=True)
@@ -94,12 +101,12 @@ def main() -> None:
         common.migrate(db_url)
         asyncio.run(seed_program(db_url))
         env = {"DATABASE_URL": db_url, "REDIS_URL": redis_url, "LOYALTY_DB_POOL_SIZE": "12"}
-        seconds, rss = run_import(env, path, args.workers)
+        seconds, rss = run_import(env, path, args.workers, args.processes)
     first = rss[min(len(rss) - 1, 4)] if rss else float("nan")
     print(f"rss samples (MB) every 0.5 s: {[round(x) for x in rss[:: max(len(rss) // 20, 1)]]}")
     load = Path("/proc/loadavg").read_text().split()[0]
     print(
-        f"orders={args.orders} rows={rows} seconds={seconds:.1f} "
+        f"orders={args.orders} rows={rows} processes={args.processes} seconds={seconds:.1f} "
         f"orders_per_s={args.orders / seconds:.0f} rows_per_s={rows / seconds:.0f} "
         f"rss_mb_first={first:.0f} rss_mb_max={max(rss, default=float('nan')):.0f} "
         f"loadavg={load}"

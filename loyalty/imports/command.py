@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
 import sys
 import time
 from contextlib import ExitStack
@@ -32,6 +33,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--notify", action="store_true", help="send the notifications of history")
     p.add_argument("--workers", type=int, default=8, help="concurrent database sessions")
     p.add_argument("--restart", action="store_true", help="ignore a half-done earlier run")
+    p.add_argument(
+        "--processes", type=int, default=1, help="processes, each taking a share of the customers"
+    )
+    p.add_argument("--partition", help=argparse.SUPPRESS)  # I/N: set by --processes
+    p.add_argument("--summary-json", action="store_true", help=argparse.SUPPRESS)
 
 
 def rejects_path(args: argparse.Namespace) -> str:
@@ -83,6 +89,8 @@ class Bar:
 
 def main(settings: Settings, args: argparse.Namespace) -> int:
     """Open the file and the reject file, run the import, print what happened."""
+    if args.processes > 1:
+        return parallel(args)
     total = None if args.file == "-" else os.path.getsize(args.file)
     started = time.monotonic()
     with ExitStack() as stack:
@@ -94,7 +102,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
         def reject(line: int, reason: str) -> None:
             out.write(msgspec.json.encode({"line": line, "reason": reason}) + b"\n")
 
-        bar = Bar(total, enabled=sys.stderr.isatty())
+        bar = Bar(total, enabled=sys.stderr.isatty() and not args.summary_json)
         try:
             report = asyncio.run(_import(settings, args, stream, reject, bar))
         finally:
@@ -102,6 +110,9 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     if not report.rows_rejected and os.path.getsize(rejects_path(args)) == 0:
         os.remove(rejects_path(args))
     seconds = time.monotonic() - started
+    if args.summary_json:
+        print(msgspec.json.encode(report).decode())
+        return 1 if report.rows_rejected else 0
     rows = report.rows_ok + report.rows_rejected
     resumed = f", resumed after line {report.resumed_from_line}" if report.resumed_from_line else ""
     print(
@@ -126,7 +137,13 @@ async def _import(
     db.configure(settings.database_url)
     await db.open_pool(max(settings.db_pool_size, args.workers + 2))
     await prepare(settings, demo=False)
-    options = runner.Options(workers=args.workers, notify=args.notify, resume=not args.restart)
+    partition = tuple(int(x) for x in args.partition.split("/")) if args.partition else None
+    options = runner.Options(
+        workers=args.workers,
+        notify=args.notify,
+        resume=not args.restart,
+        partition=partition,  # type: ignore[arg-type]
+    )
     try:
         return await runner.run(
             args.kind,
@@ -139,3 +156,60 @@ async def _import(
         )
     finally:
         await db.close_pool()
+
+
+def parallel(args: argparse.Namespace) -> int:
+    """``--processes N``: N child imports of the same file, each taking the customers of its
+    share (so one customer's rows stay in order in one process), each resumable on its own.
+    Their reject files are merged into the one asked for; one summary is printed."""
+    if args.file == "-":
+        print("loyalty import: --processes needs a file (stdin can be read only once)")
+        return 2
+    started, n = time.monotonic(), args.processes
+    parts = [f"{rejects_path(args)}.part{i}" for i in range(n)]
+    children = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "loyalty.cli",
+                "import",
+                args.kind,
+                args.file,
+                "--partition",
+                f"{i}/{n}",
+                "--rejects",
+                parts[i],
+                "--workers",
+                str(args.workers),
+                "--summary-json",
+                *(["--notify"] if args.notify else []),
+                *(["--restart"] if args.restart else []),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(n)
+    ]
+    reports = [msgspec.json.decode(c.communicate()[0].splitlines()[-1]) for c in children]
+    _merge(parts, rejects_path(args))
+    ok, bad = sum(r["rows_ok"] for r in reports), sum(r["rows_rejected"] for r in reports)
+    changed = sum(r["rows_changed"] for r in reports)
+    seconds = time.monotonic() - started
+    print(
+        f"imported {ok} {args.kind} rows ({changed} changed something, {bad} rejected) in "
+        f"{seconds:.1f} s with {n} processes, {(ok + bad) / max(seconds, 1e-6):.0f} rows/s"
+        + (f"; rejects in {rejects_path(args)}" if bad else "")
+    )
+    return 1 if bad or any(c.returncode not in (0, 1) for c in children) else 0
+
+
+def _merge(parts: list[str], target: str) -> None:
+    with open(target, "wb") as out:
+        for part in parts:
+            if os.path.exists(part):
+                with open(part, "rb") as f:
+                    out.write(f.read())
+                os.remove(part)
+    if os.path.getsize(target) == 0:
+        os.remove(target)

@@ -45,6 +45,24 @@ class Options:
     batch_rows: int = 250
     notify: bool = False
     resume: bool = True
+    partition: tuple[int, int] | None = None
+    """``(i, n)``: this process takes the customers whose hash is ``i`` modulo ``n`` (the
+    command's ``--processes``); unreadable rows are reported by partition 0 only."""
+
+
+def mine(raw: rows.Raw, partition: tuple[int, int] | None) -> bool:
+    """Whether this process handles ``raw`` (always, without partitions)."""
+    if partition is None:
+        return True
+    i, n = partition
+    key = (raw.fields or {}).get("customer_id")
+    if not isinstance(key, str):
+        return i == 0
+    return _slot(key, n) == i
+
+
+def _slot(key: str, n: int) -> int:
+    return (zlib.crc32(key.encode()) >> 8) % n
 
 
 @dataclass(slots=True)
@@ -141,6 +159,8 @@ async def run(
 ) -> Report:
     """Import every row of ``stream`` (the file ``source``, ``-`` for stdin)."""
     fp = fingerprint(source) if source != "-" else None
+    if fp is not None and options.partition is not None:
+        fp += ":{}/{}".format(*options.partition)
     run_id, start_line = await _begin(kind, source, fp, clock.now(), options.resume)
     report = Report(resumed_from_line=start_line)
     muted = outbox.MUTED.set(not options.notify)
@@ -150,6 +170,8 @@ async def run(
             for raw in chunk:
                 if raw.line <= start_line:
                     report.rows_skipped += 1
+                    continue
+                if not mine(raw, options.partition):
                     continue
                 parsed = parse(kind, raw)
                 if isinstance(parsed, str):
@@ -186,7 +208,7 @@ async def _apply_all(todo: list[Row], options: Options, clock: Any, reject: Reje
     """Split by customer over the workers (one customer's rows in order, in one task)."""
     groups: list[list[Row]] = [[] for _ in range(max(options.workers, 1))]
     for row in todo:
-        groups[zlib.crc32(row.key.encode()) % len(groups)].append(row)
+        groups[zlib.crc32(row.key.encode()) % len(groups)].append(row)  # low bits; _slot high
     tallies = await asyncio.gather(
         *(_apply_group(g, options.batch_rows, clock, reject) for g in groups if g)
     )

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -153,3 +154,41 @@ def test_the_command_reads_stdin(settings: Settings, tmp_path: Path) -> None:
     lines = [msgspec.json.decode(line) for line in rejects.read_bytes().splitlines()]
     assert lines == [{"line": len(orders) + 1, "reason": lines[0]["reason"]}]
     assert "invalid JSON" in lines[0]["reason"]
+
+
+async def test_processes_split_customers_and_give_the_same_result(
+    settings: Settings, clock: FrozenClock, tmp_path: Path, _tables: list[str]
+) -> None:
+    from tests.imports.support import wipe
+
+    _, orders = history(seed=9, customers=8, orders=50)
+    orders.append({"order_id": "o-bad", "customer_id": "c-1", "status": "nope"})
+    path = write_ndjson(tmp_path / "orders.ndjson", orders)
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url or "",
+        "REDIS_URL": settings.redis_url or "",
+    }
+
+    def cli(*extra: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "loyalty.cli", "import", "orders", str(path), *extra],
+            env=env,
+            capture_output=True,
+            timeout=300,
+        )
+
+    one = cli()
+    assert one.returncode == 1, one.stderr
+    single = await snapshot()
+    await wipe(_tables)
+    many = cli("--processes", "3")
+    assert many.returncode == 1, many.stderr
+    assert b"with 3 processes" in many.stdout and b"1 rejected" in many.stdout
+
+    def timeless(snap: dict[str, Any]) -> dict[str, Any]:  # the CLI runs on the real clock
+        return {c: {k: v[k] for k in ("member", "lots", "orders")} for c, v in snap.items()}
+
+    assert timeless(await snapshot()) == timeless(single)
+    rejects = (tmp_path / "orders.ndjson.rejects.ndjson").read_bytes().splitlines()
+    assert [msgspec.json.decode(r)["line"] for r in rejects] == [len(orders)]
