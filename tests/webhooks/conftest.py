@@ -26,6 +26,12 @@ def settings(settings: Settings) -> Settings:
     return dataclasses.replace(settings, webhooks_allow_private=True)
 
 
+@pytest.fixture(autouse=True)
+def fresh_types() -> None:
+    """Each test starts without the previous test's subscribed types (cached a second)."""
+    events.forget_cache()
+
+
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     events.forget_cache()
