@@ -50,6 +50,7 @@ NAV = (
     NavItem("Widget", "/admin/widget", "program.read"),
     NavItem("Staff", "/admin/staff", "staff.manage"),
     NavItem("Audit log", "/admin/audit", "audit.read"),
+    NavItem("Webhooks", "/admin/webhooks", "webhooks.manage"),
 )
 
 _EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "KWD": 3, "BHD": 3}

@@ -19,6 +19,7 @@ from admin_ui.render import error_page
 from admin_ui.rewards_pages import RewardsController
 from admin_ui.sms_pages import SmsConsentController
 from admin_ui.staff import StaffController
+from admin_ui.webhooks_pages import WebhooksPages
 from admin_ui.widget_design import WidgetDesignController
 from loyalty.errors import DomainError
 
@@ -37,6 +38,7 @@ ROUTER = Router(
         CopyController,
         WidgetDesignController,
         SmsConsentController,
+        WebhooksPages,
         create_static_files_router(
             path="/static", directories=[STATIC], include_in_schema=False, name="admin_static"
         ),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, patch, post, put
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.di import Provide
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
@@ -33,6 +33,7 @@ from schemas.admin import (
     StaffPatch,
 )
 from schemas.me import LedgerPage
+from schemas.privacy import ErasureOut
 from schemas.program import ProgramRules
 
 
@@ -117,6 +118,14 @@ class AdminController(Controller):
     ) -> LedgerPage:
         member = await members.get(customer_id)
         return await ledger_page(member["id"], cursor, limit)
+
+    @delete("/members/{customer_id:str}", status_code=200, guards=[allow("members.erase")])
+    async def erase(self, customer_id: PathId, me: Me, now: Now) -> ErasureOut:
+        """Erase the member's personal data (GDPR); the ledger's sums stay, anonymous. Unused
+        coupons are voided and the balance left is forfeited (docs/data_rights.md)."""
+        from api.privacy import erase_member
+
+        return await erase_member(customer_id, actor=me.email, via="admin", now=now)
 
     @post("/members/{customer_id:str}/adjustments", guards=[allow("members.write")])
     async def adjust(

@@ -29,10 +29,12 @@ from api.health import health
 from api.insight import InsightController
 from api.me import MeController
 from api.metrics import PROMETHEUS, metrics_endpoint
+from api.privacy import AdminPrivacyController, MePrivacyController
 from api.rewards import AdminRewardsController, MeRewardsController
 from api.shop import ShopController
 from api.templates import TemplatesController
 from api.till import HANDLERS as TILL_HANDLERS
+from api.webhooks import WebhooksController
 from api.widget.routes import WidgetController
 from loyalty import db, reactions_table, staff
 from loyalty.clock import Clock, SystemClock
@@ -49,6 +51,7 @@ ROUTE_HANDLERS += [DevicesController, TemplatesController]
 ROUTE_HANDLERS += [metrics_endpoint]
 ROUTE_HANDLERS += [WidgetController]
 ROUTE_HANDLERS += TILL_HANDLERS
+ROUTE_HANDLERS += [AdminPrivacyController, MePrivacyController, WebhooksController]
 
 OPENAPI = OpenAPIConfig(
     title="Loyalty engine",

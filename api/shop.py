@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, put
+from litestar import Controller, delete, put
 from litestar.di import Provide
 from litestar.params import JSONBody, PathParameter
 
 from api.deps import Now, provide_now, verify_shop_signature
 from loyalty import members, orders
+from schemas.privacy import ErasureOut
 from schemas.shop import CustomerIn, CustomerOut, OrderIn, OrderOut
 
 PathId = Annotated[
@@ -53,6 +54,13 @@ class ShopController(Controller):
             blocked=row["blocked"],
             sms_opt_in=row["sms_opt_in"],
         )
+
+    @delete("/customers/{customer_id:str}", status_code=200)
+    async def erase_customer(self, customer_id: PathId, now: Now) -> ErasureOut:
+        """Forward an erasure request the shop received (GDPR); 404 when nothing is held."""
+        from api.privacy import erase_member
+
+        return await erase_member(customer_id, actor="shop", via="shop", now=now)
 
     @put("/orders/{order_id:str}", status_code=200)
     async def put_order(self, order_id: PathId, data: JSONBody[OrderIn], now: Now) -> OrderOut:

@@ -27,6 +27,7 @@ def load_all() -> dict[str, JobFn]:
     import jobs.activity
     import jobs.notify
     import jobs.scheduled
-    import jobs.validity  # noqa: F401
+    import jobs.validity
+    import jobs.webhooks  # noqa: F401
 
     return JOBS

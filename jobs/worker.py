@@ -18,6 +18,7 @@ from loyalty import db, metrics, reactions_table
 from loyalty.clock import Clock, SystemClock
 from loyalty.notify import runtime as notify_runtime
 from loyalty.settings import Settings
+from loyalty.webhooks import runtime as webhooks_runtime
 
 
 def _as_arq(name: str) -> Any:
@@ -39,6 +40,7 @@ CRON_SCHEDULE: dict[str, dict[str, Any]] = {
     "expire": {"minute": 2},  # hourly: points expire soon after each time zone's midnight
     "remind": {"hour": 8, "minute": 17},  # daily: one run lands on each member's local day
     "summary": {"hour": 7, "minute": 32},  # daily; sends from the scheduled local day, once
+    "webhooks": {"second": {0, 10, 20, 30, 40, 50}},  # webhook deliveries, their own queue
 }
 
 
@@ -68,9 +70,11 @@ def build_worker(
             db.configure(settings.database_url)
             await db.open_pool(settings.db_pool_size)
         ctx["delivery"] = await notify_runtime.start(settings)
+        ctx["webhooks"] = await webhooks_runtime.start(settings)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         await notify_runtime.stop(ctx.get("delivery"))
+        await webhooks_runtime.stop(ctx.get("webhooks"))
         if manage_pool:
             await db.close_pool()
 

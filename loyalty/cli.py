@@ -205,6 +205,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     job_run = jobs_sub.add_parser("run", help="run one job once")
     job_run.add_argument("name")
     job_run.add_argument("--as-of", type=_iso_datetime, default=None)
+    from loyalty.imports import command as import_command
+
+    import_command.add_parser(sub)
     return parser.parse_args(argv)
 
 
@@ -266,6 +269,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         asyncio.run(_migrate(settings))
     elif args.command == "check-ledger":
         return asyncio.run(check_ledger(settings))
+    elif args.command == "import":
+        from loyalty.imports import command as import_command
+
+        return import_command.main(settings, args)
     elif args.command == "jobs":
         as_of = args.as_of or datetime.now(UTC)
         print(asyncio.run(run_job(settings, args.name, as_of)))

@@ -13,6 +13,7 @@ from loyalty import audit, db, ledger, outbox, reactions
 from loyalty.activity import awards as activity_awards
 from loyalty.errors import Conflict, Invalid, NotFound
 from loyalty.validity.dates import is_zone
+from loyalty.webhooks import events as webhook_events
 
 _COLUMNS = """id, customer_id, email, phone, name, birthday, locale, timezone, newsletter,
     blocked, blocked_reason, available, pending, lifetime, spent, expired, last_order_at,
@@ -58,6 +59,7 @@ async def on_created(member_id: int, *, now: datetime) -> None:
     await outbox.enqueue(
         "welcome", member_id=member_id, dedupe_key=f"welcome:{member_id}", now=now, data=welcome
     )
+    await webhook_events.member_created(member_id, now=now)
 
 
 async def upsert_profile(customer_id: str, profile: Profile, *, now: datetime) -> dict[str, Any]:
@@ -241,5 +243,29 @@ async def set_blocked(
             target=customer_id,
             reason=reason,
         )
+        await webhook_events.member_blocked(member["id"], blocked, reason=reason, now=now)
     assert row is not None
     return dict(row)
+
+
+async def post_opening_balance(
+    customer_id: str, points: int, *, earned_at: datetime | None, now: datetime
+) -> ledger.Balances | None:
+    """Points brought from another loyalty system (``loyalty import members``), posted once
+    per member whatever the value: a rerun of the file, or a corrected one, changes nothing.
+    The credit is a lot earned at ``earned_at`` (default now). ``None`` when the member
+    already had an opening balance."""
+    if points <= 0:
+        return None
+    async with db.transaction():
+        member = await _locked(customer_id)
+        balances = await ledger.post(
+            member["id"],
+            "opening_balance",
+            ledger.Delta(available=points, lifetime=points),
+            key=f"opening_balance:{member['id']}",
+            now=now,
+            effective_at=earned_at,
+            reason="opening balance from an earlier loyalty system",
+        )  # a credit like any other: the threshold reaction may issue coupons
+    return balances

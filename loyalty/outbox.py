@@ -16,6 +16,10 @@ WRITTEN: ContextVar[list[int] | None] = ContextVar("outbox_written", default=Non
 """Set to a list by a caller that wants to know which notifications it wrote (the API's
 delivery kick, ``loyalty.notify.kick``); :func:`enqueue` appends each new id."""
 
+MUTED: ContextVar[bool] = ContextVar("outbox_muted", default=False)
+"""True while history is imported (``loyalty import`` without ``--notify``): the events of
+years ago must not reach anyone today, so nothing is recorded."""
+
 EVENTS = (
     "welcome",
     "points_earned",
@@ -45,6 +49,8 @@ async def enqueue(
     """Record a notification to deliver; ``False`` if this dedupe key was already recorded."""
     if event not in EVENTS:
         raise ValueError(f"unknown notification event {event!r}")
+    if MUTED.get():
+        return False
     new_id = await db.fetchval(
         """INSERT INTO notification (member, event, data, dedupe_key, status, attempts,
                next_attempt_at, created_at)
@@ -68,6 +74,8 @@ async def enqueue_select(event: str, rows_sql: str, *args: Any, now: datetime) -
     reported to :data:`WRITTEN` (batches are large; the delivery sweep picks them up)."""
     if event not in EVENTS:
         raise ValueError(f"unknown notification event {event!r}")
+    if MUTED.get():
+        return 0
     n = len(args)
     status = await db.execute(
         f"""INSERT INTO notification (member, event, data, dedupe_key, status, attempts,

@@ -18,5 +18,7 @@ APP_REGISTRY = AppRegistry(
         "loyalty.activity.piccolo_app",
         "loyalty.validity.piccolo_app",
         "admin_ui.piccolo_app",
+        "loyalty.imports.piccolo_app",
+        "loyalty.webhooks.piccolo_app",
     ]
 )

@@ -14,8 +14,9 @@ from loyalty.activity import referrals  # OrderAdvanced 30, ProfileSaved 30
 from loyalty.rewards import coupons  # PointsMoved 10 (threshold coupons, rule 3)
 from loyalty.sms import welcome  # OrderAdvanced 60 (the till's welcome text)
 from loyalty.validity import stamps  # PointsMoved 5 (lot expiry), OrderAdvanced 20
+from loyalty.webhooks import reactions as webhooks  # PointsMoved 90 (points.changed)
 
-MODULES = (stamps, coupons, referrals, welcome)
+MODULES = (stamps, coupons, referrals, welcome, webhooks)
 
 
 def install() -> None:

@@ -49,6 +49,7 @@ class Settings:
     metrics_token: str | None = None
     widget_origins: tuple[str, ...] = ()
     delivery_env: Mapping[str, str] = field(default_factory=dict)
+    webhooks_allow_private: bool = False
 
     @property
     def shop_secrets(self) -> list[str]:
@@ -161,4 +162,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         metrics_token=env.get("LOYALTY_METRICS_TOKEN") or None,
         widget_origins=_origins(env.get("LOYALTY_WIDGET_ORIGINS")),
         delivery_env=delivery,
+        webhooks_allow_private=env.get("LOYALTY_WEBHOOKS_ALLOW_PRIVATE", "") == "1",
     )

@@ -24,6 +24,7 @@ SESSION_TTL = timedelta(hours=12)
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "members.read": frozenset({"admin", "staff"}),
     "members.write": frozenset({"admin", "staff"}),
+    "members.erase": frozenset({"admin"}),
     "program.read": frozenset({"admin", "staff", "marketing"}),
     "program.write": frozenset({"admin", "marketing"}),
     "rewards.write": frozenset({"admin", "marketing"}),
@@ -31,6 +32,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "insight.read": frozenset({"admin", "staff", "marketing"}),
     "staff.manage": frozenset({"admin"}),
     "audit.read": frozenset({"admin"}),
+    "webhooks.manage": frozenset({"admin"}),
 }
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from loyalty import db, outbox, program, reactions, spending
 from loyalty.rewards import codes
+from loyalty.webhooks import events as webhook_events
 from schemas.program import CouponTerms, ProgramRules
 
 CODE_ATTEMPTS = 8
@@ -78,7 +79,24 @@ async def issue(
                 reason=new.title,
             )
         await _announce(row, new)
+        await webhook_events.coupon_issued(member_id, _public(row), now=now)
     return row, True
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    """A coupon as webhook receivers see it."""
+    return {
+        "id": row["id"],
+        "code": codes.display(row["code"]),
+        "source": row["source"],
+        "title": row["title"],
+        "kind": row["kind"],
+        "value": row["value"],
+        "min_order_minor": row["min_order_minor"],
+        "points_cost": row["points_cost"],
+        "issued_at": row["issued_at"].isoformat(),
+        "expires_at": row["expires_at"].isoformat(),
+    }
 
 
 async def by_issue_key(issue_key: str) -> dict[str, Any] | None:
@@ -250,13 +268,17 @@ async def by_code(code: str) -> dict[str, Any] | None:
 
 async def mark_used(coupon_id: int, order_id: str, now: datetime) -> bool:
     """Active -> used by ``order_id``, atomically; ``False`` if someone else got there first."""
-    done = await db.fetchval(
+    done = await db.fetchrow(
         """UPDATE coupon SET status = 'used', used_at = $3, used_order_id = $2
-           WHERE id = $1 AND status = 'active' RETURNING id""",
+           WHERE id = $1 AND status = 'active' RETURNING member, code""",
         coupon_id,
         order_id,
         now,
     )
+    if done is not None:
+        await webhook_events.coupon_redeemed(
+            done["member"], coupon_id, codes.display(done["code"]), order_id, now=now
+        )
     return done is not None
 
 

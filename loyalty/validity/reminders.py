@@ -21,6 +21,7 @@ from typing import Any
 
 from loyalty import db, outbox, program
 from loyalty.validity import batches, stamps
+from loyalty.webhooks import events as webhook_events
 
 BATCH = 20_000
 
@@ -98,6 +99,7 @@ async def run(
     if validity.policy == "per_lot":
         sql = _WRAP.format(candidates=_PER_LOT)
         report["sent"] = await outbox.enqueue_select("points_expiring", sql, *base, now=now)
+        await webhook_events.emit_select("points.expiring", sql, *base, now=now)
         return report
     report["sent"] = await _rolling(base, batch, workers)
     return report
@@ -113,6 +115,7 @@ async def _rolling(base: tuple[Any, ...], batch: int, workers: int) -> int:
         async with db.transaction():
             await batches.custom_plans()
             sent.append(await outbox.enqueue_select("points_expiring", sql, *base, ids, now=now))
+            await webhook_events.emit_select("points.expiring", sql, *base, ids, now=now)
 
     await batches.fan_out(batches.pages(_ROLLING_PAGE, now, batch, horizon), work, workers)
     return sum(sent)

@@ -1,0 +1,1 @@
+"""Bulk import of members and order history from files (``loyalty import members|orders``)."""

@@ -1,0 +1,1 @@
+"""Webhooks out: the shop's other systems subscribe to events, delivered signed, retried."""
