@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from typing import Any
@@ -23,15 +22,14 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.handlers.base import BaseRouteHandler
 
-from api.deps import STAFF_COOKIE, clock_of, settings_of
+from api.deps import CSRF_HEADER, STAFF_COOKIE, UNSAFE_METHODS, clock_of, settings_of
+from api.deps import csrf_for as csrf_for  # the pages' forms and the API share one token
 from loyalty import staff
 from loyalty.errors import Forbidden, Unauthorized
 
 CSRF_FIELD = "_csrf"
-CSRF_HEADER = "x-csrf-token"
 LOGIN_CSRF_COOKIE = "loyalty_login_csrf"
 FLASH_COOKIE = "loyalty_flash"
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class LoginRequired(Exception):
@@ -40,11 +38,6 @@ class LoginRequired(Exception):
     def __init__(self, next_path: str) -> None:
         super().__init__("login required")
         self.next_path = next_path
-
-
-def csrf_for(secret: str, session_token: str) -> str:
-    """The form token bound to one session (useless with another session or secret)."""
-    return hmac.new(secret.encode(), b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
 
 
 def session_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:

@@ -19,6 +19,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from admin_ui.render import template_config
 from admin_ui.routes import ROUTER as ADMIN_PAGES
+from api import http
 from api.activity import ActivityController
 from api.admin import AdminController, AuthController
 from api.checkout import CheckoutController
@@ -27,6 +28,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.health import health
 from api.insight import InsightController
 from api.me import MeController
+from api.openapi import StrictStructs, document
 from api.rewards import AdminRewardsController, MeRewardsController
 from api.shop import ShopController
 from api.templates import TemplatesController
@@ -99,12 +101,16 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OPENAPI,
         template_config=template_config(),
-        middleware=[kick.middleware],
+        middleware=[http.middleware, kick.middleware],
+        plugins=[StrictStructs()],
+        request_class=http.StrictRequest,
         on_startup=[startup],
         on_shutdown=[shutdown],
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )
+    document(app)
+    http.index_options(app)
     app.state.settings = settings
     app.state.clock = clock
     app.state.redis = redis
