@@ -24,6 +24,7 @@ from api.activity import ActivityController
 from api.admin import AdminController, AuthController
 from api.checkout import CheckoutController
 from api.devices import DevicesController
+from api.docs import ASSETS_ROUTER, REDOC
 from api.errors import EXCEPTION_HANDLERS
 from api.health import health
 from api.insight import InsightController
@@ -44,11 +45,13 @@ ROUTE_HANDLERS += [InsightController, ADMIN_PAGES]
 ROUTE_HANDLERS += [ActivityController]
 ROUTE_HANDLERS += [CheckoutController, MeRewardsController, AdminRewardsController]
 ROUTE_HANDLERS += [DevicesController, TemplatesController]
+ROUTE_HANDLERS += [ASSETS_ROUTER]
 
 OPENAPI = OpenAPIConfig(
     title="Loyalty engine",
     version="1.0.0",
     path="/schema",
+    render_plugins=[REDOC],
     description=(
         "Points ledger, coupons and notifications for a shop's mobile app. Errors are "
         '`{"error": {"code", "message", "details"}}`; money is `*_minor` integers.'

@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 from api import signing
 from tests.helpers import Api
 
-EXAMPLES = int(os.environ.get("LOYALTY_FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
