@@ -74,7 +74,7 @@ async def check_csrf(request: Request[Any, Any, Any]) -> None:
     if sent is None and "form" in request.headers.get("content-type", ""):
         sent = (await request.form()).get(CSRF_FIELD)
     expected = csrf_for(settings_of(request).session_secret, token)
-    if not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise Forbidden("csrf_failed", "the form's security token is missing or wrong")
 
 
@@ -128,7 +128,11 @@ def new_login_csrf() -> str:
 
 def check_login_csrf(request: Request[Any, Any, Any], sent: str | None) -> None:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
-    if not cookie or not isinstance(sent, str) or not hmac.compare_digest(cookie, sent):
+    if (
+        not cookie
+        or not isinstance(sent, str)
+        or not hmac.compare_digest(cookie.encode(), sent.encode())
+    ):
         raise Forbidden("csrf_failed", "the login form expired; reload the page and try again")
 
 

@@ -90,7 +90,7 @@ def _staff_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     if cookie and connection.scope.get("method") in UNSAFE_METHODS:
         sent = connection.headers.get(CSRF_HEADER) or ""
         expected = csrf_for(settings_of(connection).session_secret, cookie)
-        if not hmac.compare_digest(sent, expected):
+        if not hmac.compare_digest(sent.encode(), expected.encode()):
             raise Forbidden(
                 "csrf_failed", "a session cookie needs the X-CSRF-Token header (or use a token)"
             )

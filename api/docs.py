@@ -2,7 +2,8 @@
 
 Redoc's standalone bundle (2.5.4, MIT; its licences beside it) is shipped in
 ``api/docs_assets/`` and served from ``/schema/assets/``; the page loads no web fonts (Redoc
-falls back to the system's) and no remote favicon, so a shop's intranet without internet
+falls back to the system's) and no remote favicon, the bundle's one remote image (its footer
+logo) is an empty ``data:`` SVG, so a shop's intranet without internet
 access still gets readable docs. ``/schema/openapi.json`` is the document itself.
 """
 

@@ -59,7 +59,7 @@ def verify_password(password: str, stored: str) -> bool:
     candidate = hashlib.scrypt(
         password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p)
     )
-    return hmac.compare_digest(candidate.hex(), digest)
+    return hmac.compare_digest(candidate.hex().encode(), digest.encode())
 
 
 _DUMMY_HASH = hash_password(secrets.token_hex(8))

@@ -162,3 +162,21 @@ async def test_strings_where_integers_are_expected_are_a_400(
         "/v1/admin/members/c-1/adjustments", json={"points": "5", "reason": "why"}, headers=staff
     )
     assert_error(adjust, 400, "validation_error")
+
+
+async def test_non_ascii_signatures_and_csrf_tokens_are_refused_not_crashed(api: Api) -> None:
+    body = b"{}"
+    ts = int(api.clock.now().timestamp())
+    header = f"t={ts},v1=\xe9\xe9".encode("latin-1")
+    response = await api.client.put(
+        "/v1/shop/orders/o-1",
+        content=body,
+        headers={"X-Loyalty-Signature": header, "content-type": "application/json"},
+    )
+    assert_error(response, 401, "invalid_signature")
+    cookie_post = await api.client.post(
+        "/v1/admin/members/c-1/block",
+        json={"reason": "fraud"},
+        headers={"cookie": "loyalty_staff=abc", "x-csrf-token": "\xe9".encode("latin-1")},
+    )
+    assert_error(cookie_post, 403, "csrf_failed")
