@@ -71,9 +71,11 @@ async def test_an_escaped_backslash_before_u0000_is_only_text(api: Api) -> None:
 @pytest.mark.parametrize("length", [120, 128])
 async def test_the_longest_order_ids_go_through_every_state(api: Api, length: int) -> None:
     order_id = "o" * length
-    for status, refunded in (("placed", 0), ("completed", 0), ("refunded", 60_000)):
+    steps = [("placed", 60_000, 0), ("placed", 50_000, 0), ("completed", 50_000, 0)]
+    steps.append(("refunded", 50_000, 50_000))  # a new total re-pends: "...:repending:<sha256>"
+    for status, total, refunded in steps:
         await api.order(
-            order_id, customer_id="c-1", total_minor=60_000, status=status, refunded_minor=refunded
+            order_id, customer_id="c-1", total_minor=total, status=status, refunded_minor=refunded
         )
     kinds = [row["kind"] for row in await ledger_rows("c-1")]
     assert len(kinds) >= 3, kinds
