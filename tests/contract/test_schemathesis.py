@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 from api import signing
 from tests.helpers import Api
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
