@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from typing import Any
@@ -23,15 +22,14 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.handlers.base import BaseRouteHandler
 
-from api.deps import STAFF_COOKIE, clock_of, settings_of
+from api.deps import CSRF_HEADER, STAFF_COOKIE, UNSAFE_METHODS, clock_of, settings_of
+from api.deps import csrf_for as csrf_for  # the pages' forms and the API share one token
 from loyalty import staff
 from loyalty.errors import Forbidden, Unauthorized
 
 CSRF_FIELD = "_csrf"
-CSRF_HEADER = "x-csrf-token"
 LOGIN_CSRF_COOKIE = "loyalty_login_csrf"
 FLASH_COOKIE = "loyalty_flash"
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class LoginRequired(Exception):
@@ -40,11 +38,6 @@ class LoginRequired(Exception):
     def __init__(self, next_path: str) -> None:
         super().__init__("login required")
         self.next_path = next_path
-
-
-def csrf_for(secret: str, session_token: str) -> str:
-    """The form token bound to one session (useless with another session or secret)."""
-    return hmac.new(secret.encode(), b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
 
 
 def session_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -81,7 +74,7 @@ async def check_csrf(request: Request[Any, Any, Any]) -> None:
     if sent is None and "form" in request.headers.get("content-type", ""):
         sent = (await request.form()).get(CSRF_FIELD)
     expected = csrf_for(settings_of(request).session_secret, token)
-    if not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise Forbidden("csrf_failed", "the form's security token is missing or wrong")
 
 
@@ -135,7 +128,11 @@ def new_login_csrf() -> str:
 
 def check_login_csrf(request: Request[Any, Any, Any], sent: str | None) -> None:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
-    if not cookie or not isinstance(sent, str) or not hmac.compare_digest(cookie, sent):
+    if (
+        not cookie
+        or not isinstance(sent, str)
+        or not hmac.compare_digest(cookie.encode(), sent.encode())
+    ):
         raise Forbidden("csrf_failed", "the login form expired; reload the page and try again")
 
 

@@ -20,9 +20,9 @@ from admin_ui.auth import (
     session_token,
 )
 from admin_ui.render import SECURITY_HEADERS, page
-from api.deps import STAFF_COOKIE, Now, provide_now
-from loyalty import staff
-from loyalty.errors import Unauthorized
+from api.deps import STAFF_COOKIE, Now, client_of, provide_now
+from loyalty import login_limits, staff
+from loyalty.errors import RateLimited, Unauthorized
 
 
 def login_form(
@@ -55,11 +55,19 @@ class LoginController(Controller):
         check_login_csrf(request, form.get("_login_csrf"))
         target = safe_next(form.get("next"))
         try:
-            token, _ = await staff.login(
-                str(form.get("email") or ""), str(form.get("password") or ""), now=now
+            token, _ = await login_limits.login(
+                request.app.state.redis,
+                str(form.get("email") or "")[:254],
+                str(form.get("password") or "")[:500],
+                client_of(request),
+                now=now,
             )
         except Unauthorized as exc:
             return login_form(request, target, error=exc.message, status=401)
+        except RateLimited as exc:
+            page_ = login_form(request, target, error=exc.message, status=429)
+            page_.headers["Retry-After"] = str(exc.details["retry_after"])
+            return page_
         response = Redirect(target, status_code=303, headers=SECURITY_HEADERS)
         response.set_cookie(session_cookie(token))
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/admin/login")

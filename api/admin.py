@@ -12,11 +12,13 @@ from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.di import Provide
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from api.deps import Me, Now, allow, provide_now, provide_staff
+from api.deps import Me, Now, allow, client_of, provide_now, provide_staff
+from api.http import BOUNDS_STATUS
 from api.me import ledger_page
+from api.openapi import ERRORS
 from api.shop import PathId
 from loyalty import audit as audit_log
-from loyalty import members, program, staff
+from loyalty import login_limits, members, program, staff
 from loyalty.errors import NotFound
 from schemas.admin import (
     AdjustmentIn,
@@ -69,13 +71,18 @@ class AuthController(Controller):
     tags = ["staff"]
     dependencies = {"now": Provide(provide_now)}
 
-    @post("/login", status_code=200)
-    async def login(self, data: JSONBody[LoginIn], now: Now) -> LoginOut:
-        """Exchange email and password for a bearer token (12 hours)."""
-        token, who = await staff.login(data.email, data.password, now=now)
+    @post("/login", status_code=200, opt={ERRORS: (401, 429)})
+    async def login(
+        self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], now: Now
+    ) -> LoginOut:
+        """Exchange email and password for a bearer token (12 hours). Repeated failures
+        for one account or from one client answer 429 with ``Retry-After``."""
+        token, who = await login_limits.login(
+            request.app.state.redis, data.email, data.password, client_of(request), now=now
+        )
         return LoginOut(token=token, email=who.email, role=who.role)
 
-    @post("/logout", status_code=204, guards=[allow("program.read")])
+    @post("/logout", status_code=204, guards=[allow("program.read")], security=[{"staffToken": []}])
     async def logout(self, request: Request[Any, Any, Any]) -> None:
         header = request.headers.get("authorization", "")
         await staff.logout(header[7:].strip())
@@ -92,7 +99,7 @@ class AdminController(Controller):
         rules, version, updated_at = await program.get_program()
         return ProgramOut(rules=rules, version=version, updated_at=updated_at)
 
-    @put("/program", guards=[allow("program.write")])
+    @put("/program", guards=[allow("program.write")], opt={BOUNDS_STATUS: 422})
     async def put_program(self, data: JSONBody[ProgramRules], me: Me, now: Now) -> ProgramOut:
         """Replace the program's rules (validated; 422 names the field)."""
         version = await program.save_rules(data, actor=me.email, now=now)

@@ -19,16 +19,18 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from admin_ui.render import template_config
 from admin_ui.routes import ROUTER as ADMIN_PAGES
-from api import cors
+from api import cors, http
 from api.activity import ActivityController
 from api.admin import AdminController, AuthController
 from api.checkout import CheckoutController
 from api.devices import DevicesController
+from api.docs import ASSETS_ROUTER, REDOC
 from api.errors import EXCEPTION_HANDLERS
 from api.health import health
 from api.insight import InsightController
 from api.me import MeController
 from api.metrics import PROMETHEUS, metrics_endpoint
+from api.openapi import StrictStructs, document
 from api.privacy import AdminPrivacyController, MePrivacyController
 from api.rewards import AdminRewardsController, MeRewardsController
 from api.shop import ShopController
@@ -52,11 +54,13 @@ ROUTE_HANDLERS += [metrics_endpoint]
 ROUTE_HANDLERS += [WidgetController]
 ROUTE_HANDLERS += TILL_HANDLERS
 ROUTE_HANDLERS += [AdminPrivacyController, MePrivacyController, WebhooksController]
+ROUTE_HANDLERS += [ASSETS_ROUTER]
 
 OPENAPI = OpenAPIConfig(
     title="Loyalty engine",
     version="1.0.0",
     path="/schema",
+    render_plugins=[REDOC],
     description=(
         "Points ledger, coupons and notifications for a shop's mobile app. Errors are "
         '`{"error": {"code", "message", "details"}}`; money is `*_minor` integers.'
@@ -110,13 +114,17 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OPENAPI,
         template_config=template_config(),
-        middleware=[PROMETHEUS.middleware, kick.middleware],
+        middleware=[PROMETHEUS.middleware, http.middleware, kick.middleware],
+        plugins=[StrictStructs()],
+        request_class=http.StrictRequest,
         on_startup=[startup],
         on_shutdown=[shutdown],
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )
     cors.install(app)  # LOYALTY_WIDGET_ORIGINS for the shopper API (api/cors.py)
+    document(app)
+    http.index_options(app)
     app.state.settings = settings
     app.state.clock = clock
     app.state.redis = redis

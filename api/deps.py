@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +19,8 @@ from loyalty.errors import Forbidden
 from loyalty.settings import Settings
 
 STAFF_COOKIE = "loyalty_staff"
+CSRF_HEADER = "x-csrf-token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def settings_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Settings:
@@ -27,6 +31,12 @@ def settings_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Settings:
 def clock_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Clock:
     clock: Clock = connection.app.state.clock
     return clock
+
+
+def client_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The client's address as the server saw it (what login limits count per client)."""
+    client = connection.scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 async def provide_now(request: Request[Any, Any, Any]) -> datetime:
@@ -45,7 +55,10 @@ async def provide_customer_id(request: Request[Any, Any, Any]) -> str:
 
 
 async def verify_shop_signature(request: Request[Any, Any, Any]) -> None:
-    """``before_request`` of the shop API: method, path and raw body must carry the signature."""
+    """``before_request`` of the shop API: method, path and raw body must carry the signature.
+    ``OPTIONS`` only lists the methods, so it needs none."""
+    if request.method == "OPTIONS":
+        return
     settings = settings_of(request)
     body = await request.body()
     scope = request.scope
@@ -62,11 +75,26 @@ async def verify_shop_signature(request: Request[Any, Any, Any]) -> None:
     )
 
 
+def csrf_for(secret: str, session_token: str) -> str:
+    """The CSRF token bound to one page session (useless with another session or secret)."""
+    return hmac.new(secret.encode(), b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
+
+
 def _staff_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The bearer token, else the page session cookie; a cookie changes nothing without the
+    page's CSRF token in ``X-CSRF-Token`` (a browser sends the cookie to any form's POST)."""
     header = connection.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return connection.cookies.get(STAFF_COOKIE)
+    cookie = connection.cookies.get(STAFF_COOKIE)
+    if cookie and connection.scope.get("method") in UNSAFE_METHODS:
+        sent = connection.headers.get(CSRF_HEADER) or ""
+        expected = csrf_for(settings_of(connection).session_secret, cookie)
+        if not hmac.compare_digest(sent.encode(), expected.encode()):
+            raise Forbidden(
+                "csrf_failed", "a session cookie needs the X-CSRF-Token header (or use a token)"
+            )
+    return cookie
 
 
 async def authenticate_staff(

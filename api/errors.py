@@ -37,7 +37,10 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 
 
 def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    return error_response(exc.status, exc.code, exc.message, exc.details)
+    response = error_response(exc.status, exc.code, exc.message, exc.details)
+    if "retry_after" in exc.details:
+        response.headers["Retry-After"] = str(exc.details["retry_after"])
+    return response
 
 
 def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -46,12 +49,14 @@ def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     if status >= 500:
         log.error("http error %s: %s", status, exc.detail)
-    return error_response(
+    response = error_response(
         status,
         _CODES.get(status, "error"),
         str(exc.detail),
         exc.extra if isinstance(exc.extra, dict) else None,
     )
+    response.headers.update(exc.headers or {})  # Allow of a 405, Retry-After...
+    return response
 
 
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

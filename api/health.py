@@ -6,11 +6,16 @@ import asyncio
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 
 from loyalty import db
 
 
-@get("/health", tags=["operations"])
+@get(
+    "/health",
+    tags=["operations"],
+    responses={503: ResponseSpec(dict[str, str], description="A dependency does not answer.")},
+)
 async def health(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     checks: dict[str, str] = {}
     try:

@@ -65,7 +65,7 @@ def verify(
         raise Unauthorized("stale_signature", "the signature timestamp is too old or in the future")
     for secret in secrets:
         expected = _mac(secret, timestamp, method, path, body)
-        if any(hmac.compare_digest(expected, s) for s in signatures):
+        if any(hmac.compare_digest(expected.encode(), s.encode()) for s in signatures):
             return
     raise Unauthorized(
         "invalid_signature", "the signature does not match this method, path and body"

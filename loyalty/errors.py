@@ -35,3 +35,9 @@ class Unauthorized(DomainError):
 
 class Invalid(DomainError):
     status = 422
+
+
+class RateLimited(DomainError):
+    """Too many attempts; ``details["retry_after"]`` seconds until the next is allowed."""
+
+    status = 429

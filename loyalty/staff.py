@@ -61,7 +61,7 @@ def verify_password(password: str, stored: str) -> bool:
     candidate = hashlib.scrypt(
         password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p)
     )
-    return hmac.compare_digest(candidate.hex(), digest)
+    return hmac.compare_digest(candidate.hex().encode(), digest.encode())
 
 
 _DUMMY_HASH = hash_password(secrets.token_hex(8))
@@ -172,19 +172,35 @@ async def list_staff() -> list[dict[str, Any]]:
 async def update(
     email: str, *, role: str | None, active: bool | None, actor: str, now: datetime
 ) -> None:
-    """Change a staff member's role or deactivate them (their sessions end)."""
+    """Change a staff member's role or deactivate them (their sessions end).
+
+    Nobody demotes or deactivates their own account (422 ``self_lockout``), and no change
+    leaves the program without an active admin (409 ``last_admin``): the active admins' rows
+    are locked first, so two admins demoting each other at once cannot both succeed.
+    """
     if role is not None and role not in ROLES:
         raise Invalid("invalid_role", f"role must be one of {', '.join(ROLES)}")
+    email = email.strip().lower()
+    if email == actor.strip().lower() and (active is False or role not in (None, "admin")):
+        raise Invalid("self_lockout", "you cannot demote or deactivate your own account")
     async with db.transaction():
+        await db.fetch(
+            "SELECT id FROM staff_user WHERE role = 'admin' AND active ORDER BY id FOR UPDATE"
+        )
         staff_id = await db.fetchval(
             """UPDATE staff_user SET role = coalesce($2, role), active = coalesce($3, active)
                WHERE email = $1 RETURNING id""",
-            email.lower(),
+            email,
             role,
             active,
         )
         if staff_id is None:
             raise NotFound("staff_not_found", f"no staff account {email}")
+        admins = await db.fetchval(
+            "SELECT count(*) FROM staff_user WHERE role = 'admin' AND active"
+        )
+        if not admins:
+            raise Conflict("last_admin", "the program must keep at least one active admin")
         if active is False:
             await db.execute("DELETE FROM staff_session WHERE staff = $1", staff_id)
         await audit.record(

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from schemas.common import Name, StaffEmail
 from schemas.program import ProgramRules
 
 Reason = Annotated[str, Meta(min_length=3, max_length=500)]
@@ -70,10 +71,10 @@ class MemberOut(msgspec.Struct):
 
 
 class StaffIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    email: Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)]
+    email: StaffEmail
     password: Annotated[str, Meta(min_length=10, max_length=500)]
     role: Literal["admin", "staff", "marketing"]
-    name: Annotated[str, Meta(max_length=200)] | None = None
+    name: Name | None = None
 
 
 class StaffOut(msgspec.Struct):

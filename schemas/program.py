@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from schemas.common import Count, Days, Line, MinorLimit, Name, PositiveCount, Rate, Sku, Title
 from schemas.widget import WidgetDesign
 
 
@@ -22,8 +23,8 @@ class InvalidRules(ValueError):
         self.field = field
 
 
-NonNeg = Annotated[int, Meta(ge=0)]
-Positive = Annotated[int, Meta(gt=0)]
+NonNeg = Count  # every number of the program is bounded (schemas.common)
+Positive = PositiveCount
 Channel = Literal["app", "web", "pos"]
 Status = Literal["placed", "paid", "completed", "cancelled", "refunded"]
 
@@ -34,11 +35,11 @@ class CouponTerms(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     kind: Literal[
         "percent_off", "amount_off", "free_shipping", "free_product", "percent_off_product"
     ] = "percent_off"
-    value: NonNeg = 10
-    sku: str | None = None
-    min_order_minor: NonNeg = 10_000
-    valid_days: Positive = 30
-    title: str = "10 % off your next order"
+    value: MinorLimit = 10
+    sku: Sku | None = None
+    min_order_minor: MinorLimit = 10_000
+    valid_days: Days = 30
+    title: Title = "10 % off your next order"
 
 
 class PointsAsMoney(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -51,15 +52,17 @@ class PointsAsMoney(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     points_per_unit: Positive = 100
     unit_minor: Positive = 100
     min_balance: NonNeg = 5_000
-    min_order_minor: NonNeg = 40_000
-    max_discount_minor: NonNeg = 50_000
-    max_points_age_days: NonNeg = 365
+    min_order_minor: MinorLimit = 40_000
+    max_discount_minor: MinorLimit = 50_000
+    max_points_age_days: Annotated[int, Meta(ge=0, le=36_500)] = 365
 
 
 class Validity(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     policy: Literal["rolling", "per_lot", "never"] = "rolling"
-    days: Positive = 365
-    reminder_days: list[Positive] = msgspec.field(default_factory=lambda: [60, 30, 14, 7])
+    days: Days = 365
+    reminder_days: Annotated[list[Days], Meta(max_length=20)] = msgspec.field(
+        default_factory=lambda: [60, 30, 14, 7]
+    )
 
 
 class BalanceSummary(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -84,7 +87,7 @@ class ActivityReward(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     enabled: bool = False
     points: NonNeg = 0
     notify: bool = True
-    message: str = ""
+    message: Line = ""
 
 
 class CappedActivity(ActivityReward, kw_only=True):
@@ -97,7 +100,7 @@ class CappedActivity(ActivityReward, kw_only=True):
 class ProductViews(CappedActivity, kw_only=True):
     """Viewing one of the ``skus`` marketing picked; each SKU earns once per window."""
 
-    skus: list[str] = msgspec.field(default_factory=list)
+    skus: Annotated[list[Sku], Meta(max_length=10_000)] = msgspec.field(default_factory=list)
 
 
 class ReferralReward(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -121,8 +124,8 @@ class Referrals(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         default_factory=lambda: ReferralReward(kind="points", points=500)
     )
     friend: ReferralReward = msgspec.field(default_factory=_friend_reward)
-    min_order_minor: NonNeg = 0
-    share_link: str = "https://shop.example/invite/{code}"
+    min_order_minor: MinorLimit = 0
+    share_link: Line = "https://shop.example/invite/{code}"
 
 
 class ActivityRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -167,15 +170,15 @@ class ActivityRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Every setting marketing controls. Defaults are the demo program (example 004)."""
 
-    name: str = "Loyalty club"
-    currency: str = "EUR"
+    name: Name = "Loyalty club"
+    currency: str = "EUR"  # validate() says "ISO 4217 code"
     active: bool = True
-    earn_points: NonNeg = 10
+    earn_points: Rate = 10
     rate_unit_minor: Positive = 100
-    sku_rates: dict[str, NonNeg] = msgspec.field(default_factory=dict)
-    category_rates: dict[str, NonNeg] = msgspec.field(default_factory=dict)
+    sku_rates: dict[Sku, Rate] = msgspec.field(default_factory=dict)
+    category_rates: dict[Sku, Rate] = msgspec.field(default_factory=dict)
     channels: list[Channel] = msgspec.field(default_factory=list)
-    stores: list[str] = msgspec.field(default_factory=list)
+    stores: list[Annotated[str, Meta(max_length=64)]] = msgspec.field(default_factory=list)
     confirm_status: Literal["paid", "completed"] = "completed"
     threshold_points: NonNeg = 5_000
     coupon: CouponTerms = msgspec.field(default_factory=CouponTerms)
@@ -183,12 +186,14 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     validity: Validity = msgspec.field(default_factory=Validity)
     summary: BalanceSummary = msgspec.field(default_factory=BalanceSummary)
     widget: WidgetDesign | None = None  # the web shop widget's look (schemas/widget.py)
-    timezone: str = "Europe/Oslo"
-    country: str = "NO"
+    timezone: Annotated[str, Meta(max_length=64)] = "Europe/Oslo"
+    country: Annotated[str, Meta(max_length=2)] = "NO"
     """ISO 3166 region of the shop: phone numbers written without a country code are read
     as numbers of this country (``91234567`` is ``+4791234567`` in Norway)."""
-    default_locale: str = "en"
-    locales: list[str] = msgspec.field(default_factory=lambda: ["en", "nb"])
+    default_locale: Annotated[str, Meta(max_length=16)] = "en"
+    locales: Annotated[list[Annotated[str, Meta(max_length=16)]], Meta(max_length=100)] = (
+        msgspec.field(default_factory=lambda: ["en", "nb"])
+    )
     activity: ActivityRules = msgspec.field(default_factory=ActivityRules)
 
     def validate(self) -> None:

@@ -105,7 +105,7 @@ async def test_program_validation_names_the_field(api: Api) -> None:
     r = await api.client.put(
         "/v1/admin/program", json={**rules, "earn_points": -1}, headers=marketing
     )
-    assert r.status_code == 400
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "earn_points"
     r = await api.client.put(
         "/v1/admin/program", json={**rules, "timezone": "Mars/Base"}, headers=marketing
     )
