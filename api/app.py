@@ -30,7 +30,7 @@ from api.me import MeController
 from api.rewards import AdminRewardsController, MeRewardsController
 from api.shop import ShopController
 from api.templates import TemplatesController
-from loyalty import db, reactions_table, staff
+from loyalty import db, dbstats, reactions_table, staff
 from loyalty.clock import Clock, SystemClock
 from loyalty.notify import kick
 from loyalty.settings import Settings
@@ -85,7 +85,7 @@ def create_app(
             return
         assert settings.database_url and settings.redis_url
         db.configure(settings.database_url)
-        await db.open_pool(settings.db_pool_size)
+        await db.open_pool(settings.db_pool_size, count_statements=settings.db_stats)
         app.state.redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
         if await staff.ensure_admin(settings.admin_email, settings.admin_password, now=clock.now()):
             log.info("created the first admin account %s", settings.admin_email)
@@ -100,7 +100,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OPENAPI,
         template_config=template_config(),
-        middleware=[kick.middleware],
+        middleware=[*([dbstats.middleware] if settings.db_stats else []), kick.middleware],
         on_startup=[startup],
         on_shutdown=[shutdown],
         request_max_body_size=settings.max_body_bytes,

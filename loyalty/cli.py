@@ -47,7 +47,7 @@ async def prepare(settings: Settings, *, demo: bool) -> None:
 
     assert settings.database_url
     db.configure(settings.database_url)
-    await db.open_pool(settings.db_pool_size)
+    await db.open_pool(settings.db_pool_size, count_statements=settings.db_stats)
     await migrate.migrate(quiet=True)
     now = datetime.now(UTC)
     await staff.ensure_admin(settings.admin_email, settings.admin_password, now=now)

@@ -44,6 +44,7 @@ class Settings:
     session_secret: str = DEV_SESSION_SECRET
     deep_link: str = "shop://profile/discounts"
     db_pool_size: int = 10
+    db_stats: bool = False
     max_body_bytes: int = 1_048_576
     delivery_env: Mapping[str, str] = field(default_factory=dict)
 
@@ -130,5 +131,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_secret=env.get("LOYALTY_SESSION_SECRET", DEV_SESSION_SECRET),
         deep_link=env.get("LOYALTY_DEEP_LINK", "shop://profile/discounts"),
         db_pool_size=_int(env, "LOYALTY_DB_POOL_SIZE", 10),
+        db_stats=env.get("LOYALTY_DB_STATS", "") not in ("", "0"),
         delivery_env=delivery,
     )
