@@ -100,15 +100,33 @@ _COLUMNS = """id, order_id, member, status, total_minor, refunded_minor, points,
 _SELECT = f"SELECT {_COLUMNS} FROM shop_order"
 
 
+_KNOWN = f"""SELECT m.id AS member_id, o.* FROM (SELECT 1) AS one
+LEFT JOIN member m ON m.customer_id = $2
+LEFT JOIN LATERAL ({_SELECT} WHERE order_id = $1) AS o ON true"""
+"""What we know before any lock: the customer's member id and the order row, if any."""
+
+
 @db.retry_transient()
 async def report(order_id: str, state: OrderIn, *, now: datetime) -> Outcome:
-    """Apply the shop's latest view of an order; safe to repeat and to race."""
+    """Apply the shop's latest view of an order; safe to repeat and to race.
+
+    One read comes first, outside any transaction: an exact replay of the state we hold (same
+    digest) is answered from it, with no write transaction and no lock. Otherwise it gives
+    the member id and whether the order exists, so the transaction goes straight to the
+    insert (new order) or the row lock (known order), where the digest is checked again.
+    """
     state_digest = digest(state)
     rules = await program.get_rules()
+    known = await db.fetchrow(_KNOWN, order_id, state.customer_id)
+    assert known is not None
+    if known["id"] is not None:
+        _check_customer(order_id, known["member"], known["member_id"])
+        if known["state_digest"] == state_digest:
+            return Outcome(OrderRow.from_record(known), changed=False)
     async with db.transaction():
-        member_id = await members.ensure(state.customer_id, now=now)
-        record = await _lock(order_id, member_id, state, now)
-        _check_customer(record, member_id, order_id)
+        member_id = known["member_id"] or await members.ensure(state.customer_id, now=now)
+        record = await _lock(order_id, member_id, state, now, exists=known["id"] is not None)
+        _check_customer(order_id, record["member"], member_id)
         order = OrderRow.from_record(record)
         if record["state_digest"] == state_digest:
             return Outcome(order, changed=False)
@@ -121,35 +139,40 @@ async def report(order_id: str, state: OrderIn, *, now: datetime) -> Outcome:
     return Outcome(order, changed=True)
 
 
-def _check_customer(record: Any, member_id: int, order_id: str) -> None:
-    if record["member"] != member_id:
+def _check_customer(order_id: str, order_member: int, member_id: int | None) -> None:
+    if order_member != member_id:
         raise Conflict(
-            "order_customer_mismatch", "this order belongs to another customer", order_id=order_id
+            "order_customer_mismatch",
+            "this order belongs to another customer",
+            order_id=order_id,
         )
 
 
-async def _lock(order_id: str, member_id: int, state: OrderIn, now: datetime) -> Any:
+async def _lock(
+    order_id: str, member_id: int, state: OrderIn, now: datetime, *, exists: bool
+) -> Any:
     """The order row, locked for this transaction; created (empty) on first sight."""
-    created = await db.fetchrow(
-        f"""INSERT INTO shop_order (order_id, member, status, currency, total_minor,
-               refunded_minor, channel, store_id, items, coupon_code, points_redeemed,
-               placed_at, points, points_state, clawed_back, state_digest, flags,
-               created_at, updated_at)
-           VALUES ($1, $2, 'placed', $3, $4, 0, $5, $6, '[]', NULL, 0, $7, 0, 'none', 0, '',
-                   '[]', $8, $8)
-           ON CONFLICT (order_id) DO NOTHING
-           RETURNING {_COLUMNS}""",
-        order_id,
-        member_id,
-        state.currency,
-        state.total_minor,
-        state.channel,
-        state.store_id,
-        state.placed_at,
-        now,
-    )
-    if created is not None:
-        return created
+    if not exists:
+        created = await db.fetchrow(
+            f"""INSERT INTO shop_order (order_id, member, status, currency, total_minor,
+                   refunded_minor, channel, store_id, items, coupon_code, points_redeemed,
+                   placed_at, points, points_state, clawed_back, state_digest, flags,
+                   created_at, updated_at)
+               VALUES ($1, $2, 'placed', $3, $4, 0, $5, $6, '[]', NULL, 0, $7, 0, 'none', 0,
+                       '', '[]', $8, $8)
+               ON CONFLICT (order_id) DO NOTHING
+               RETURNING {_COLUMNS}""",
+            order_id,
+            member_id,
+            state.currency,
+            state.total_minor,
+            state.channel,
+            state.store_id,
+            state.placed_at,
+            now,
+        )
+        if created is not None:
+            return created
     return await db.fetchrow(f"{_SELECT} WHERE order_id = $1 FOR UPDATE", order_id)
 
 
