@@ -4,14 +4,20 @@ statement counter the benchmarks read (``LOYALTY_DB_STATS``) and the scale-out c
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
+import yaml
+from arq.connections import ArqRedis
 from litestar import Litestar, get
 
 from loyalty import db, dbstats
+from loyalty.notify import kick
 from tests.helpers import Api, ledger_rows
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 async def test_exact_replay_takes_no_lock_and_writes_nothing(api: Api, database_url: str) -> None:
@@ -72,3 +78,34 @@ async def test_statement_counter_reports_each_requests_statements(database_url: 
         await db.close_pool()
         db.DB.pool = saved
     assert [a.headers["x-db-statements"] for a in answers] == ["4", "4"]
+
+
+async def test_concurrent_kicks_coalesce_and_cover_every_notification(redis: ArqRedis) -> None:
+    """Twenty requests kicking at once make a few ``deliver`` jobs, not twenty; the first goes
+    out at once and the ids written meanwhile ride on the next one."""
+    await asyncio.gather(*(kick.kick_coalesced(redis, [i]) for i in range(1, 21)))
+    queued = sorted(j.decode() for j in await redis.zrange("arq:queue", 0, -1))
+    assert 1 < len(queued) < 20
+    assert "deliver:n1" in queued and "deliver:n2" in queued  # n2..n20 rode together
+    await kick.kick_coalesced(redis, [21])  # nothing in flight: kicked on its own
+    assert await redis.zscore("arq:queue", "deliver:n21") is not None
+
+
+def test_compose_file_runs_every_part_with_real_settings() -> None:
+    """compose.yaml (scale-out: API replicas behind nginx, workers, one-shot migrate) parses
+    and names only settings the engine reads. Images cannot be run on this machine."""
+    spec = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = spec["services"]
+    assert {"postgres", "redis", "migrate", "api", "worker", "proxy"} <= set(services)
+    assert services["api"]["command"][:2] == ["loyalty", "api"]
+    assert services["worker"]["command"] == ["loyalty", "worker"]
+    assert services["migrate"]["command"] == ["loyalty", "migrate"]
+    for name in ("api", "worker"):
+        assert "replicas" in services[name]["deploy"]
+        assert services[name]["depends_on"]["migrate"]["condition"] == (
+            "service_completed_successfully"
+        )
+    settings_source = (ROOT / "loyalty" / "settings.py").read_text()
+    for name in services["api"]["environment"]:
+        assert f'"{name}"' in settings_source, f"{name} is not a setting"
+    assert "server api:8000;" in spec["configs"]["nginx"]["content"]
