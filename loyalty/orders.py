@@ -124,7 +124,7 @@ async def report(order_id: str, state: OrderIn, *, now: datetime) -> Outcome:
         if known["state_digest"] == state_digest:
             return Outcome(OrderRow.from_record(known), changed=False)
     async with db.transaction():
-        member_id = known["member_id"] or await members.ensure(state.customer_id, now=now)
+        member_id = known["member_id"] or await members.create(state.customer_id, now=now)
         record = await _lock(order_id, member_id, state, now, exists=known["id"] is not None)
         _check_customer(order_id, record["member"], member_id)
         order = OrderRow.from_record(record)
