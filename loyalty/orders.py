@@ -68,6 +68,7 @@ class OrderRow:
     new: bool
     member_blocked: bool = False
     flags: list[str] = field(default_factory=list)
+    member_facts: reactions.MemberFacts | None = None  # read under the lock (_with_member)
 
     @classmethod
     def from_record(cls, r: Any) -> OrderRow:
@@ -85,7 +86,21 @@ class OrderRow:
             new=r["state_digest"] == "",
             member_blocked=bool(r["member_blocked"]),
             flags=list(db.loads(r["flags"]) or []),
+            member_facts=_facts(r),
         )
+
+
+def _facts(r: Any) -> reactions.MemberFacts | None:
+    """The member row read with the order's lock (:func:`_with_member`), when it was."""
+    if r.get("member_referred") is None:  # asyncpg records: `in` looks at values
+        return None
+    return reactions.MemberFacts(
+        blocked=bool(r["member_blocked"]),
+        referred=bool(r["member_referred"]),
+        timezone=r["member_timezone"],
+        last_order_at=r["member_last_order_at"],
+        points_expire_at=r["member_points_expire_at"],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +109,36 @@ class Outcome:
     changed: bool
 
 
-_COLUMNS = """id, order_id, member, status, total_minor, refunded_minor, points,
-    points_state, clawed_back, placed_at, flags::text AS flags, state_digest,
+_ORDER_COLUMNS = """id, order_id, member, status, total_minor, refunded_minor, points,
+    points_state, clawed_back, placed_at, flags::text AS flags, state_digest"""
+_COLUMNS = f"""{_ORDER_COLUMNS},
     (SELECT m.blocked FROM member m WHERE m.id = shop_order.member) AS member_blocked"""
 _SELECT = f"SELECT {_COLUMNS} FROM shop_order"
+
+
+def _with_member(order_sql: str) -> str:
+    """The order row ``order_sql`` locks or creates, then its member row locked too, in one
+    statement: the member lookup depends on the order row, so the order is locked first (the
+    lock order everywhere). The member's facts ride along for the reactions."""
+    return f"""WITH o AS ({order_sql})
+SELECT o.*, m.blocked AS member_blocked, m.referred_by IS NOT NULL AS member_referred,
+       m.timezone AS member_timezone, m.last_order_at AS member_last_order_at,
+       m.points_expire_at AS member_points_expire_at
+FROM o LEFT JOIN LATERAL (SELECT * FROM member WHERE id = o.member FOR NO KEY UPDATE) AS m
+ON true"""
+
+
+_INSERT = _with_member(
+    f"""INSERT INTO shop_order (order_id, member, status, currency, total_minor,
+           refunded_minor, channel, store_id, items, coupon_code, points_redeemed,
+           placed_at, points, points_state, clawed_back, state_digest, flags,
+           created_at, updated_at)
+       VALUES ($1, $2, 'placed', $3, $4, 0, $5, $6, '[]', NULL, 0, $7, 0, 'none', 0,
+               '', '[]', $8, $8)
+       ON CONFLICT (order_id) DO NOTHING
+       RETURNING {_ORDER_COLUMNS}"""
+)
+_LOCK = _with_member(f"SELECT {_ORDER_COLUMNS} FROM shop_order WHERE order_id = $1 FOR UPDATE")
 
 
 _KNOWN = f"""SELECT m.id AS member_id, o.* FROM (SELECT 1) AS one
@@ -151,17 +192,11 @@ def _check_customer(order_id: str, order_member: int, member_id: int | None) -> 
 async def _lock(
     order_id: str, member_id: int, state: OrderIn, now: datetime, *, exists: bool
 ) -> Any:
-    """The order row, locked for this transaction; created (empty) on first sight."""
+    """The order row and its member's, locked for this transaction; the order is created
+    (empty) on first sight."""
     if not exists:
         created = await db.fetchrow(
-            f"""INSERT INTO shop_order (order_id, member, status, currency, total_minor,
-                   refunded_minor, channel, store_id, items, coupon_code, points_redeemed,
-                   placed_at, points, points_state, clawed_back, state_digest, flags,
-                   created_at, updated_at)
-               VALUES ($1, $2, 'placed', $3, $4, 0, $5, $6, '[]', NULL, 0, $7, 0, 'none', 0,
-                       '', '[]', $8, $8)
-               ON CONFLICT (order_id) DO NOTHING
-               RETURNING {_COLUMNS}""",
+            _INSERT,
             order_id,
             member_id,
             state.currency,
@@ -173,7 +208,7 @@ async def _lock(
         )
         if created is not None:
             return created
-    return await db.fetchrow(f"{_SELECT} WHERE order_id = $1 FOR UPDATE", order_id)
+    return await db.fetchrow(_LOCK, order_id)
 
 
 async def _advance(order: OrderRow, state: OrderIn, rules: ProgramRules, now: datetime) -> None:
@@ -315,6 +350,7 @@ async def _announce(
             confirmed=order.points_state == "confirmed",
             referral_code=state.referral_code,
             flags=order.flags,
+            member=order.member_facts,
         )
     )
 
