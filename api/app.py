@@ -38,7 +38,7 @@ from api.templates import TemplatesController
 from api.till import HANDLERS as TILL_HANDLERS
 from api.webhooks import WebhooksController
 from api.widget.routes import WidgetController
-from loyalty import db, reactions_table, staff
+from loyalty import db, dbstats, reactions_table, staff
 from loyalty.clock import Clock, SystemClock
 from loyalty.notify import kick
 from loyalty.settings import Settings
@@ -99,7 +99,7 @@ def create_app(
             return
         assert settings.database_url and settings.redis_url
         db.configure(settings.database_url)
-        await db.open_pool(settings.db_pool_size)
+        await db.open_pool(settings.db_pool_size, count_statements=settings.db_stats)
         app.state.redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
         if await staff.ensure_admin(settings.admin_email, settings.admin_password, now=clock.now()):
             log.info("created the first admin account %s", settings.admin_email)
@@ -114,7 +114,12 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OPENAPI,
         template_config=template_config(),
-        middleware=[PROMETHEUS.middleware, http.middleware, kick.middleware],
+        middleware=[
+            *([dbstats.middleware] if settings.db_stats else []),
+            PROMETHEUS.middleware,
+            http.middleware,
+            kick.middleware,
+        ],
         plugins=[StrictStructs()],
         request_class=http.StrictRequest,
         on_startup=[startup],

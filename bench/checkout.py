@@ -6,7 +6,8 @@ scheduled send time (so a stalled server cannot hide its queue).
 
 Uses DATABASE_URL/REDIS_URL's servers when set (in a database of its own), else embedded ones.
 Carts mix a coupon code, points, and both, for members who have points and a coupon.
-Last line: ``quotes_per_s=<n> p50_ms=<x> p99_ms=<x>``.
+Last line: ``quotes_per_s=<n> p50_ms=<x> p99_ms=<x> api_cpu_ms=<x> load=<1 5 15 min>``
+(API CPU per quote: the API process tree's CPU time over the run, warm-up included).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import gc
 import json
 import os
+import statistics
 import sys
 import time
 from datetime import UTC, datetime
@@ -26,13 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from api import signing
 from bench import common
 from loyalty import db, orders, program, reactions_table
-from loyalty.embedded import free_port
 from loyalty.rewards import catalogue, codes
 from schemas.program import PointsAsMoney, ProgramRules
 from schemas.rewards import RewardIn
 from schemas.shop import OrderIn
 
 SECRET = "bench-shop-secret"
+STATEMENTS: list[int] = []  # X-DB-Statements of each quote (LOYALTY_DB_STATS=1)
 RULES = ProgramRules(
     threshold_points=0,
     points_as_money=PointsAsMoney(enabled=True, min_balance=1_000, min_order_minor=5_000),
@@ -78,42 +80,6 @@ def body_for(i: int, members: list[tuple[str, str]]) -> bytes:
     return json.dumps(cart).encode()
 
 
-def _processes() -> dict[int, tuple[int, float, bytes]]:
-    """pid -> (parent pid, user+system CPU seconds, command line), from Linux /proc."""
-    tick = os.sysconf("SC_CLK_TCK")
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        found[int(entry.name)] = (
-            int(fields[1]),
-            (int(fields[11]) + int(fields[12])) / tick,
-            cmdline,
-        )
-    return found
-
-
-def cpu_seconds(*, root: int | None = None, match: str | None = None) -> float:
-    """CPU used so far by the process tree under ``root`` (the API server and its workers), or
-    by every process whose command line contains ``match`` (PostgreSQL backends of a database)."""
-    procs = _processes()
-    if match is not None:
-        return sum(cpu for _, cpu, cmd in procs.values() if match.encode() in cmd)
-    tree, grew = {root}, True
-    while grew:
-        grew = False
-        for pid, (ppid, _, _) in procs.items():
-            if ppid in tree and pid not in tree:
-                tree.add(pid)
-                grew = True
-    return sum(procs[pid][1] for pid in tree if pid in procs)
-
-
 class Pool:
     """Idle keep-alive connections; a new one opens when all are busy (open loop)."""
 
@@ -139,6 +105,8 @@ class Pool:
             http = common.Http(self.port)  # the server closed an idle keep-alive connection
             status = await http.request("POST", "/v1/shop/checkout/quote", body, headers)
         self.idle.append(http)
+        if http.statements is not None:
+            STATEMENTS.append(http.statements)
         return status
 
 
@@ -179,25 +147,31 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--port", type=int, default=0, help="API port (default: any free one)")
     args = parser.parse_args()
     with common.servers() as (server_url, redis_url):
         db_url = common.fresh_database(server_url, "loyalty_bench_checkout")
         common.migrate(db_url)
         members = asyncio.run(seed(db_url, args.members))
-        port = free_port()
+        port = args.port or common.free_port()
         env = {
             "DATABASE_URL": db_url,
             "REDIS_URL": redis_url,
             "LOYALTY_SHOP_SECRET": SECRET,
             "LOYALTY_DB_POOL_SIZE": "10",
+            "LOYALTY_DB_STATS": "1",
         }
         with common.api_server(env, port=port, workers=args.workers) as server:
             pg = "loyalty_bench_checkout"
-            before = cpu_seconds(root=server.pid), cpu_seconds(match=pg), time.process_time()
+            before = (
+                common.cpu_seconds(root=server.pid),
+                common.cpu_seconds(match=pg),
+                time.process_time(),
+            )
             sent, elapsed, lat, errors = asyncio.run(drive(port, members, args.rate, args.seconds))
             n = sent + 200  # the warm-up quotes are in the CPU counters too
-            api_ms = (cpu_seconds(root=server.pid) - before[0]) * 1000 / n
-            pg_ms = (cpu_seconds(match=pg) - before[1]) * 1000 / n
+            api_ms = (common.cpu_seconds(root=server.pid) - before[0]) * 1000 / n
+            pg_ms = (common.cpu_seconds(match=pg) - before[1]) * 1000 / n
             client_ms = (time.process_time() - before[2]) * 1000 / n
     p50, p99 = common.percentile(lat, 50), common.percentile(lat, 99)
     print(
@@ -206,13 +180,16 @@ def main() -> None:
     )
     print(
         f"cpu per quote: api_ms={api_ms:.2f} postgres_ms={pg_ms:.2f} client_ms={client_ms:.2f} "
-        f"(load average {os.getloadavg()[0]:.1f})"
+        f"db_round_trips={statistics.fmean(STATEMENTS) if STATEMENTS else float('nan'):.2f}"
     )
     print(
         f"p50_ms={p50:.2f} p90_ms={common.percentile(lat, 90):.2f} p99_ms={p99:.2f} "
         f"max_ms={max(lat):.1f}"
     )
-    print(f"quotes_per_s={sent / elapsed:.0f} p50_ms={p50:.2f} p99_ms={p99:.2f}")
+    print(
+        f"quotes_per_s={sent / elapsed:.0f} p50_ms={p50:.2f} p99_ms={p99:.2f} "
+        f"api_cpu_ms={api_ms:.2f} load={common.loadavg()}"
+    )
 
 
 if __name__ == "__main__":

@@ -21,6 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 
+def free_port() -> int:
+    from loyalty.embedded import free_port as any_free
+
+    return any_free()
+
+
 def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
@@ -111,6 +117,7 @@ class Http:
         self.port = port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.statements: int | None = None  # X-DB-Statements of the last answer (LOYALTY_DB_STATS)
 
     async def request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> int:
         if self.writer is None:
@@ -121,9 +128,13 @@ class Http:
         self.writer.write(head.encode() + b"\r\n" + body)
         status_line = await self.reader.readline()
         length = 0
+        self.statements = None
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            if line.lower().startswith(b"content-length:"):
+            lower = line.lower()
+            if lower.startswith(b"content-length:"):
                 length = int(line.split(b":")[1])
+            elif lower.startswith(b"x-db-statements:"):
+                self.statements = int(line.split(b":")[1])
         await self.reader.readexactly(length)
         return int(status_line.split()[1])
 
@@ -133,6 +144,47 @@ def percentile(values: list[float], p: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def _processes() -> dict[int, tuple[int, float, bytes]]:
+    """pid -> (parent pid, user+system CPU seconds, command line), from Linux /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        found[int(entry.name)] = (
+            int(fields[1]),
+            (int(fields[11]) + int(fields[12])) / tick,
+            cmdline,
+        )
+    return found
+
+
+def cpu_seconds(*, root: int | None = None, match: str | None = None) -> float:
+    """CPU used so far by the process tree under ``root`` (the API server and its workers), or
+    by every process whose command line contains ``match`` (PostgreSQL backends of a database)."""
+    procs = _processes()
+    if match is not None:
+        return sum(cpu for _, cpu, cmd in procs.values() if match.encode() in cmd)
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, (ppid, _, _) in procs.items():
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return sum(procs[pid][1] for pid in tree if pid in procs)
+
+
+def loadavg() -> str:
+    """The machine's load average (1, 5, 15 minutes), printed next to every figure."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def pgbench_path() -> str:

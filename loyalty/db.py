@@ -59,9 +59,16 @@ async def _keep_session(_: asyncpg.Connection) -> None:
     """
 
 
-async def open_pool(size: int = 10) -> None:
+async def open_pool(size: int = 10, *, count_statements: bool = False) -> None:
+    """Open the pool; ``count_statements`` (``LOYALTY_DB_STATS``) counts each request's
+    statements for the benchmarks (``loyalty.dbstats``)."""
     if DB.pool is None:
-        await DB.start_connection_pool(min_size=1, max_size=size, reset=_keep_session)
+        extra: dict[str, Any] = {}
+        if count_statements:
+            from loyalty.dbstats import CountingConnection
+
+            extra["connection_class"] = CountingConnection
+        await DB.start_connection_pool(min_size=1, max_size=size, reset=_keep_session, **extra)
 
 
 async def close_pool() -> None:

@@ -64,20 +64,30 @@ class LotRule:
     expires_at: datetime | None = None
 
 
-_INSERT = """
-INSERT INTO ledger_entry (member, kind, available, pending, lifetime, spent, expired,
-    idempotency_key, order_id, coupon_id, actor, reason, effective_at, created_at, meta)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb)
-ON CONFLICT (idempotency_key) DO NOTHING
-RETURNING id
+_POST = """
+WITH entry AS (
+    INSERT INTO ledger_entry (member, kind, available, pending, lifetime, spent, expired,
+        idempotency_key, order_id, coupon_id, actor, reason, effective_at, created_at, meta)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id
+), cache AS (
+    UPDATE member m SET available = m.available + $3, pending = m.pending + $4,
+        lifetime = m.lifetime + $5, spent = m.spent + $6, expired = m.expired + $7,
+        updated_at = $14
+    FROM entry WHERE m.id = $1
+    RETURNING m.available, m.pending, m.lifetime, m.spent, m.expired
+), lot AS (
+    INSERT INTO point_lot (member, entry, earned_at, expires_at, points, remaining)
+    SELECT $1, entry.id, $13, $16, least($3, cache.available), least($3, cache.available)
+    FROM entry, cache WHERE $17 AND least($3, cache.available) > 0
+)
+SELECT entry.id, cache.available, cache.pending, cache.lifetime, cache.spent, cache.expired
+FROM entry LEFT JOIN cache ON true
 """
-
-_APPLY = """
-UPDATE member SET available = available + $2, pending = pending + $3,
-    lifetime = lifetime + $4, spent = spent + $5, expired = expired + $6, updated_at = $7
-WHERE id = $1
-RETURNING available, pending, lifetime, spent, expired
-"""
+"""One round trip: the entry, the member's cached balances and, for a plain credit ($17), its
+lot (the part of the credit above a negative balance). The cache update runs only when the
+entry was written (a repeated key changes nothing) and locks the member row."""
 
 
 async def post(
@@ -105,8 +115,11 @@ async def post(
     """
     if db.DB.current_transaction.get() is None:
         raise RuntimeError("ledger.post must run inside a transaction")
-    entry_id = await db.fetchval(
-        _INSERT,
+    rule = lots or LotRule()
+    earned_at = effective_at or now
+    plain_credit = delta.available > 0 and rule.restore_entry is None
+    row = await db.fetchrow(
+        _POST,
         member_id,
         kind,
         delta.available,
@@ -119,35 +132,28 @@ async def post(
         coupon_id,
         actor,
         reason,
-        effective_at or now,
+        earned_at,
         now,
         db.dumps(meta or {}),
+        rule.expires_at,
+        plain_credit,
     )
-    if entry_id is None:
+    if row is None:
         return None
-    row = await db.fetchrow(
-        _APPLY,
-        member_id,
-        delta.available,
-        delta.pending,
-        delta.lifetime,
-        delta.spent,
-        delta.expired,
-        now,
+    assert row["available"] is not None, f"member {member_id} vanished under a ledger entry"
+    balances = Balances(
+        row["available"], row["pending"], row["lifetime"], row["spent"], row["expired"]
     )
-    assert row is not None, f"member {member_id} vanished under a ledger entry"
-    balances = Balances(**dict(row))
-    rule = lots or LotRule()
-    if delta.available > 0:
+    if delta.available > 0 and not plain_credit:
         await _credit_lots(
-            member_id, entry_id, delta.available, balances.available, effective_at or now, rule
+            member_id, row["id"], delta.available, balances.available, earned_at, rule
         )
     elif delta.available < 0:
-        await _debit_lots(member_id, entry_id, -delta.available, rule)
+        await _debit_lots(member_id, row["id"], -delta.available, rule)
     await reactions.points_moved(
         reactions.PointsMoved(
             member_id=member_id,
-            entry_id=entry_id,
+            entry_id=row["id"],
             kind=kind,
             delta=delta,
             balances=balances,

@@ -40,6 +40,12 @@ async def ensure(customer_id: str, *, now: datetime) -> int:
     member_id = await db.fetchval("SELECT id FROM member WHERE customer_id = $1", customer_id)
     if member_id is not None:
         return int(member_id)
+    return await create(customer_id, now=now)
+
+
+async def create(customer_id: str, *, now: datetime) -> int:
+    """:func:`ensure` for a caller that has just seen no member: insert (with the welcome and
+    the sign-up award), or take the id of the member a concurrent first contact created."""
     async with db.transaction():
         created = await db.fetchval(
             """INSERT INTO member (customer_id, created_at, updated_at) VALUES ($1, $2, $2)

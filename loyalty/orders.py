@@ -68,6 +68,7 @@ class OrderRow:
     new: bool
     member_blocked: bool = False
     flags: list[str] = field(default_factory=list)
+    member_facts: reactions.MemberFacts | None = None  # read under the lock (_with_member)
 
     @classmethod
     def from_record(cls, r: Any) -> OrderRow:
@@ -85,7 +86,21 @@ class OrderRow:
             new=r["state_digest"] == "",
             member_blocked=bool(r["member_blocked"]),
             flags=list(db.loads(r["flags"]) or []),
+            member_facts=_facts(r),
         )
+
+
+def _facts(r: Any) -> reactions.MemberFacts | None:
+    """The member row read with the order's lock (:func:`_with_member`), when it was."""
+    if r.get("member_referred") is None:  # asyncpg records: `in` looks at values
+        return None
+    return reactions.MemberFacts(
+        blocked=bool(r["member_blocked"]),
+        referred=bool(r["member_referred"]),
+        timezone=r["member_timezone"],
+        last_order_at=r["member_last_order_at"],
+        points_expire_at=r["member_points_expire_at"],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,21 +109,65 @@ class Outcome:
     changed: bool
 
 
-_COLUMNS = """id, order_id, member, status, total_minor, refunded_minor, points,
-    points_state, clawed_back, placed_at, flags::text AS flags, state_digest,
+_ORDER_COLUMNS = """id, order_id, member, status, total_minor, refunded_minor, points,
+    points_state, clawed_back, placed_at, flags::text AS flags, state_digest"""
+_COLUMNS = f"""{_ORDER_COLUMNS},
     (SELECT m.blocked FROM member m WHERE m.id = shop_order.member) AS member_blocked"""
 _SELECT = f"SELECT {_COLUMNS} FROM shop_order"
 
 
+def _with_member(order_sql: str) -> str:
+    """The order row ``order_sql`` locks or creates, then its member row locked too, in one
+    statement: the member lookup depends on the order row, so the order is locked first (the
+    lock order everywhere). The member's facts ride along for the reactions."""
+    return f"""WITH o AS ({order_sql})
+SELECT o.*, m.blocked AS member_blocked, m.referred_by IS NOT NULL AS member_referred,
+       m.timezone AS member_timezone, m.last_order_at AS member_last_order_at,
+       m.points_expire_at AS member_points_expire_at
+FROM o LEFT JOIN LATERAL (SELECT * FROM member WHERE id = o.member FOR NO KEY UPDATE) AS m
+ON true"""
+
+
+_INSERT = _with_member(
+    f"""INSERT INTO shop_order (order_id, member, status, currency, total_minor,
+           refunded_minor, channel, store_id, items, coupon_code, points_redeemed,
+           placed_at, points, points_state, clawed_back, state_digest, flags,
+           created_at, updated_at)
+       VALUES ($1, $2, 'placed', $3, $4, 0, $5, $6, '[]', NULL, 0, $7, 0, 'none', 0,
+               '', '[]', $8, $8)
+       ON CONFLICT (order_id) DO NOTHING
+       RETURNING {_ORDER_COLUMNS}"""
+)
+_LOCK = _with_member(f"SELECT {_ORDER_COLUMNS} FROM shop_order WHERE order_id = $1 FOR UPDATE")
+
+
+_KNOWN = f"""SELECT m.id AS member_id, o.* FROM (SELECT 1) AS one
+LEFT JOIN member m ON m.customer_id = $2
+LEFT JOIN LATERAL ({_SELECT} WHERE order_id = $1) AS o ON true"""
+"""What we know before any lock: the customer's member id and the order row, if any."""
+
+
 @db.retry_transient()
 async def report(order_id: str, state: OrderIn, *, now: datetime) -> Outcome:
-    """Apply the shop's latest view of an order; safe to repeat and to race."""
+    """Apply the shop's latest view of an order; safe to repeat and to race.
+
+    One read comes first, outside any transaction: an exact replay of the state we hold (same
+    digest) is answered from it, with no write transaction and no lock. Otherwise it gives
+    the member id and whether the order exists, so the transaction goes straight to the
+    insert (new order) or the row lock (known order), where the digest is checked again.
+    """
     state_digest = digest(state)
     rules = await program.get_rules()
+    known = await db.fetchrow(_KNOWN, order_id, state.customer_id)
+    assert known is not None
+    if known["id"] is not None:
+        _check_customer(order_id, known["member"], known["member_id"])
+        if known["state_digest"] == state_digest:
+            return Outcome(OrderRow.from_record(known), changed=False)
     async with db.transaction():
-        member_id = await members.ensure(state.customer_id, now=now)
-        record = await _lock(order_id, member_id, state, now)
-        _check_customer(record, member_id, order_id)
+        member_id = known["member_id"] or await members.create(state.customer_id, now=now)
+        record = await _lock(order_id, member_id, state, now, exists=known["id"] is not None)
+        _check_customer(order_id, record["member"], member_id)
         order = OrderRow.from_record(record)
         if record["state_digest"] == state_digest:
             return Outcome(order, changed=False)
@@ -121,36 +180,35 @@ async def report(order_id: str, state: OrderIn, *, now: datetime) -> Outcome:
     return Outcome(order, changed=True)
 
 
-def _check_customer(record: Any, member_id: int, order_id: str) -> None:
-    if record["member"] != member_id:
+def _check_customer(order_id: str, order_member: int, member_id: int | None) -> None:
+    if order_member != member_id:
         raise Conflict(
-            "order_customer_mismatch", "this order belongs to another customer", order_id=order_id
+            "order_customer_mismatch",
+            "this order belongs to another customer",
+            order_id=order_id,
         )
 
 
-async def _lock(order_id: str, member_id: int, state: OrderIn, now: datetime) -> Any:
-    """The order row, locked for this transaction; created (empty) on first sight."""
-    created = await db.fetchrow(
-        f"""INSERT INTO shop_order (order_id, member, status, currency, total_minor,
-               refunded_minor, channel, store_id, items, coupon_code, points_redeemed,
-               placed_at, points, points_state, clawed_back, state_digest, flags,
-               created_at, updated_at)
-           VALUES ($1, $2, 'placed', $3, $4, 0, $5, $6, '[]', NULL, 0, $7, 0, 'none', 0, '',
-                   '[]', $8, $8)
-           ON CONFLICT (order_id) DO NOTHING
-           RETURNING {_COLUMNS}""",
-        order_id,
-        member_id,
-        state.currency,
-        state.total_minor,
-        state.channel,
-        state.store_id,
-        state.placed_at,
-        now,
-    )
-    if created is not None:
-        return created
-    return await db.fetchrow(f"{_SELECT} WHERE order_id = $1 FOR UPDATE", order_id)
+async def _lock(
+    order_id: str, member_id: int, state: OrderIn, now: datetime, *, exists: bool
+) -> Any:
+    """The order row and its member's, locked for this transaction; the order is created
+    (empty) on first sight."""
+    if not exists:
+        created = await db.fetchrow(
+            _INSERT,
+            order_id,
+            member_id,
+            state.currency,
+            state.total_minor,
+            state.channel,
+            state.store_id,
+            state.placed_at,
+            now,
+        )
+        if created is not None:
+            return created
+    return await db.fetchrow(_LOCK, order_id)
 
 
 async def _advance(order: OrderRow, state: OrderIn, rules: ProgramRules, now: datetime) -> None:
@@ -292,6 +350,7 @@ async def _announce(
             confirmed=order.points_state == "confirmed",
             referral_code=state.referral_code,
             flags=order.flags,
+            member=order.member_facts,
         )
     )
 

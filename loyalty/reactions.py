@@ -66,11 +66,24 @@ class PointsMoved:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberFacts:
+    """The member row as ``orders.report`` read it under its lock (taken with the order's, so
+    nothing else changes it before commit): reactions use it instead of reading it again."""
+
+    blocked: bool
+    referred: bool
+    timezone: str | None
+    last_order_at: datetime | None
+    points_expire_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderAdvanced:
     """An order's new state was merged: first sight (``previous_status`` None), a status
     change, or more refunded. ``confirmed``: its points were confirmed at some point (stays
     true after a cancellation or refund). ``flags`` is the order's flag list: a reaction may
-    append a flag (``referral_attached``) and ``orders.report`` saves it with the order."""
+    append a flag (``referral_attached``) and ``orders.report`` saves it with the order.
+    ``member``: the member row read under the order's lock (None: read it yourself)."""
 
     member_id: int
     order_id: str
@@ -84,6 +97,7 @@ class OrderAdvanced:
     confirmed: bool = False
     referral_code: str | None = None
     flags: list[str] = field(default_factory=list)
+    member: MemberFacts | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,7 @@ class Settings:
     session_secret: str = DEV_SESSION_SECRET
     deep_link: str = "shop://profile/discounts"
     db_pool_size: int = 10
+    db_stats: bool = False
     max_body_bytes: int = 1_048_576
     metrics_token: str | None = None
     widget_origins: tuple[str, ...] = ()
@@ -161,6 +162,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_pool_size=_int(env, "LOYALTY_DB_POOL_SIZE", 10),
         metrics_token=env.get("LOYALTY_METRICS_TOKEN") or None,
         widget_origins=_origins(env.get("LOYALTY_WIDGET_ORIGINS")),
+        db_stats=env.get("LOYALTY_DB_STATS", "") not in ("", "0"),
         delivery_env=delivery,
         webhooks_allow_private=env.get("LOYALTY_WEBHOOKS_ALLOW_PRIVATE", "") == "1",
     )

@@ -184,6 +184,8 @@ async def _on_order(event: reactions.OrderAdvanced) -> list[str]:
         flags.append(flag)
     if not event.confirmed:
         return flags
+    if event.member is not None and not event.member.referred and flag != "referral_attached":
+        return flags  # never referred (read under the order's member lock): no referral row
     ref = await db.fetchrow("SELECT * FROM referral WHERE friend = $1 FOR NO KEY UPDATE", member_id)
     if ref is None:
         return flags

@@ -42,6 +42,36 @@ async def kick(redis: Any, notification_ids: list[int]) -> bool:
     return True
 
 
+_waiting: dict[int, tuple[Any, set[int]]] = {}
+"""Per Redis client (by id): notification ids written while a kick to it was in flight."""
+
+
+async def kick_coalesced(redis: Any, notification_ids: list[int]) -> None:
+    """:func:`kick`, at most one in flight per Redis client: ids written meanwhile ride on the
+    next kick, sent as soon as the one in flight returns.
+
+    An enqueue is several Redis round trips (arq's WATCH/MULTI), about a sixth of the API's CPU
+    when every order PUT kicked on its own. One ``deliver`` job sends whatever is due, so a
+    kick for many notifications is as good as one each; every notification is still followed
+    by a kick enqueued after its transaction committed.
+    """
+    if redis is None or not notification_ids:
+        return
+    key = id(redis)
+    if key in _waiting:  # a kick is in flight: the loop below sends these next
+        _waiting[key][1].update(notification_ids)
+        return
+    _waiting[key] = (redis, set())
+    try:
+        batch = notification_ids
+        while batch:
+            await kick(redis, sorted(batch))
+            batch = sorted(_waiting[key][1])
+            _waiting[key][1].clear()
+    finally:
+        del _waiting[key]
+
+
 def middleware(app: ASGIApp) -> ASGIApp:
     """Litestar middleware: collect notification ids written by the request, then kick."""
 
@@ -56,6 +86,6 @@ def middleware(app: ASGIApp) -> ASGIApp:
         finally:
             outbox.WRITTEN.reset(token)
         if written:
-            await kick(getattr(scope["app"].state, "redis", None), written)
+            await kick_coalesced(getattr(scope["app"].state, "redis", None), written)
 
     return wrapped

@@ -78,13 +78,11 @@ async def quote(data: QuoteIn, *, now: datetime, limiter: BadCodeLimiter | None)
     _check_currency(rules, data.currency)
     snapshot = _snapshot(data.customer_id, data.coupon_code, rules, now, data.order_id)
     if data.coupon_code is not None and limiter is not None:
-        limited, found = await asyncio.gather(
-            limiter.check(data.customer_id), snapshot, return_exceptions=True
-        )
-        for outcome in (limited, found):
-            if isinstance(outcome, BaseException):
-                raise outcome
-        member, coupon = found
+        check = asyncio.create_task(limiter.check(data.customer_id))  # one task, not a gather
+        try:
+            member, coupon = await snapshot
+        finally:
+            await check  # over the limit: 429, whatever the snapshot did
     else:
         member, coupon = await snapshot
     priced = price(rules, data, member, coupon, now)

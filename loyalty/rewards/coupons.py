@@ -178,9 +178,18 @@ async def held_points(member_id: int, now: datetime, *, except_order: str | None
 
 @reactions.on_points_moved(10)
 async def threshold_reached(event: reactions.PointsMoved) -> None:
-    """Rule 3 after every credit of available points (orders, grants, activity, returns)."""
-    if event.delta.available > 0:
-        await issue_due(event.member_id, now=event.now)
+    """Rule 3 after every credit of available points (orders, grants, activity, returns).
+
+    Answered from the balances the entry returned when they are below the threshold (the
+    common case: no query). The member row stays locked by the entry's cache update until
+    commit, so those balances are current unless a later entry moved them, and a later
+    credit is announced and checked in turn."""
+    if event.delta.available <= 0:
+        return
+    rules = await program.get_rules()
+    if event.balances.available < rules.threshold_points:
+        return
+    await issue_due(event.member_id, now=event.now, rules=rules)
 
 
 @reactions.on_order_advanced(10)

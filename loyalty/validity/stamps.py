@@ -68,18 +68,29 @@ async def _member(member_id: int, *, lock: bool) -> _Member:
 async def stamp_last_order(event: reactions.OrderAdvanced) -> None:
     """A new (not cancelled) order: the last-order date and the rolling date move forward."""
     if event.previous_status is None and event.status != "cancelled":
-        await on_order(event.member_id, event.placed_at)
+        await on_order(event.member_id, event.placed_at, known=event.member)
 
 
-async def on_order(member_id: int, placed_at: datetime) -> None:
+async def _known(known: reactions.MemberFacts) -> _Member:
+    """The member's dates as the order path read them under its lock, with the validity
+    settings of the (cached) rules: no query."""
+    rules = await program.get_rules()
+    tz = dates.zone(known.timezone, rules.timezone)
+    return _Member(known.last_order_at, known.points_expire_at, rules.validity, tz)
+
+
+async def on_order(
+    member_id: int, placed_at: datetime, *, known: reactions.MemberFacts | None = None
+) -> None:
     """Move the last-order date and the rolling date to ``placed_at``.
 
     The date never moves back (after N was shortened, an order gives no less than the member
     already had). An order older than the last one moves nothing, except that a member whose
     date was consumed by an expiry gets it back from the last order (imported history). Runs in
-    the order's transaction; locks the member row (after the order row, as everywhere).
+    the order's transaction; locks the member row (after the order row, as everywhere), unless
+    the caller read it ``known`` under that lock. Writes only when a date moves.
     """
-    m = await _member(member_id, lock=True)
+    m = await _known(known) if known is not None else await _member(member_id, lock=True)
     never = m.validity.policy == "never"
     if m.last_order_at is not None and placed_at <= m.last_order_at:
         if m.points_expire_at is not None or never:
@@ -88,6 +99,8 @@ async def on_order(member_id: int, placed_at: datetime) -> None:
     expires = None if never else dates.expiry_after(placed_at, m.validity.days, m.tz)
     if expires is not None and m.points_expire_at is not None:
         expires = max(expires, m.points_expire_at)  # a shorter N takes no days already given
+    if (placed_at, expires) == (m.last_order_at, m.points_expire_at):
+        return
     await db.execute(
         "UPDATE member SET last_order_at = $2, points_expire_at = $3 WHERE id = $1",
         member_id,
