@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from loyalty import audit, db, ledger, outbox, reactions
+from loyalty import audit, db, ledger, locking, outbox, reactions
 from loyalty.activity import awards as activity_awards
 from loyalty.errors import Conflict, Invalid, NotFound
 from loyalty.validity.dates import is_zone
@@ -116,13 +116,11 @@ async def search(query: str, *, limit: int = 50) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-async def _locked(customer_id: str) -> dict[str, Any]:
-    row = await db.fetchrow(
-        f"SELECT {_COLUMNS} FROM member WHERE customer_id = $1 FOR NO KEY UPDATE", customer_id
-    )
-    if row is None:
+async def _locked(customer_id: str) -> locking.LockedMember:
+    member = await locking.lock_customer(customer_id)
+    if member is None:
         raise NotFound("member_not_found", f"no member with customer id {customer_id!r}")
-    return dict(row)
+    return member
 
 
 async def adjust(
@@ -144,9 +142,9 @@ async def adjust(
         _check_adjustable(member, points)
         # Without a caller key every call is a new adjustment (two identical corrections
         # in the same second are both meant); with one, a retried request applies once.
-        key = f"adjust:{member['id']}:{key or uuid.uuid4().hex}"
+        key = f"adjust:{member.id}:{key or uuid.uuid4().hex}"
         balances = await ledger.post(
-            member["id"],
+            member.id,
             "adjustment",
             ledger.Delta(available=points, lifetime=points),
             key=key,
@@ -165,7 +163,7 @@ async def adjust(
             )
             await outbox.enqueue(
                 "points_added" if points > 0 else "points_removed",
-                member_id=member["id"],
+                member_id=member.id,
                 dedupe_key=key,
                 now=now,
                 data={"points": abs(points), "reason": reason},
@@ -173,14 +171,14 @@ async def adjust(
     return balances
 
 
-def _check_adjustable(member: dict[str, Any], points: int) -> None:
-    if points > 0 and member["blocked"]:
+def _check_adjustable(member: locking.LockedMember, points: int) -> None:
+    if points > 0 and member.blocked:
         raise Conflict("member_blocked", "a blocked member cannot receive points")
-    if points < 0 and member["available"] + points < 0:
+    if points < 0 and member.available + points < 0:
         raise Conflict(
             "insufficient_points",
             "removal would take the balance below zero",
-            available=member["available"],
+            available=member.available,
         )
 
 
@@ -196,7 +194,7 @@ async def set_blocked(
         row = await db.fetchrow(
             f"""UPDATE member SET blocked = $2, blocked_reason = $3, updated_at = $4
                 WHERE id = $1 RETURNING {_COLUMNS}""",
-            member["id"],
+            member.id,
             blocked,
             reason if blocked else None,
             now,

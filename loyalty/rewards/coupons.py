@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from loyalty import db, outbox, program, reactions, spending
+from loyalty import db, locking, outbox, program, reactions, spending
 from loyalty.rewards import codes
 from schemas.program import CouponTerms, ProgramRules
 
@@ -186,12 +186,10 @@ async def issue_due(
         return []
     issued: list[dict[str, Any]] = []
     async with db.transaction():
-        member = await db.fetchrow(
-            "SELECT available, blocked FROM member WHERE id = $1 FOR NO KEY UPDATE", member_id
-        )
-        if member is None or member["blocked"] or member["available"] < threshold:
+        member = await locking.lock_member(member_id)
+        if member is None or member.blocked or member.available < threshold:
             return []
-        free = member["available"] - await held_points(member_id, now)
+        free = member.available - await held_points(member_id, now)
         seq = await _threshold_count(member_id)
         while free >= threshold:
             seq += 1

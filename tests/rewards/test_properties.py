@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from loyalty import db, ledger, program
 from loyalty.rewards import codes, coupons, pricing
+from schemas.coupon_kinds import COUPON_KINDS
 from schemas.program import PointsAsMoney
 from tests.helpers import Api, assert_ledger_consistent
 from tests.rewards.support import cart, create_reward, free_terms, reserve, rules_004, set_program
@@ -65,7 +66,7 @@ def test_points_never_pay_more_than_allowed(
 
 
 @given(
-    kind=st.sampled_from(pricing.KINDS),
+    kind=st.sampled_from(COUPON_KINDS),
     value=st.integers(0, 100),
     total=money,
     minimum=money,
