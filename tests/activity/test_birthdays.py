@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from jobs import table
 from loyalty import db
 from schemas.program import ActivityReward, ActivityRules
@@ -109,5 +111,6 @@ async def test_blocked_members_unknown_zones_and_a_disabled_rule(api: Api) -> No
     assert (await balances("blocked"))["available"] == 0
 
 
+@pytest.mark.pure
 def test_the_job_runs_hourly() -> None:
     assert table.get("birthdays").schedule == table.Cron(minute=5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from jobs import table
 from jobs.worker import build_worker
 from loyalty.settings import Settings
@@ -18,6 +20,7 @@ def test_the_worker_runs_every_job_of_the_table_on_its_schedule(settings: Settin
     }
 
 
+@pytest.mark.pure
 def test_job_names_are_kept() -> None:
     assert {"expire", "remind", "birthdays", "summary", "deliver", "check-ledger"} <= set(
         table.BY_NAME

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,6 +39,7 @@ def wallets(draw: st.DrawFn) -> pricing.Wallet:
     return pricing.Wallet(available, recent, blocked=draw(st.booleans()))
 
 
+@pytest.mark.pure
 @given(
     rules=points_rules,
     wallet=wallets(),
@@ -65,6 +67,7 @@ def test_points_never_pay_more_than_allowed(
         assert best.reasons == [] and best.points_used == top
 
 
+@pytest.mark.pure
 @given(
     kind=st.sampled_from(COUPON_KINDS),
     value=st.integers(0, 100),
@@ -87,6 +90,7 @@ class _Line:
         self.sku, self.quantity, self.unit_price_minor = sku, quantity, unit_price_minor
 
 
+@pytest.mark.pure
 def test_codes_are_50_bits_in_the_read_aloud_alphabet() -> None:
     drawn = {codes.generate() for _ in range(2_000)}
     assert len(drawn) == 2_000 and codes.BITS == 50

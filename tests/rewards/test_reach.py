@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from loyalty.rewards import reach
 from schemas.program import PointsAsMoney
 from tests.helpers import Api
 from tests.rewards.support import cart, create_reward, grant, reserve, rules_004, set_program
 
 
+@pytest.mark.pure
 def test_free_points_subtract_holds_and_never_go_negative() -> None:
     assert reach.Purse(available=3_000, held=1_000).free == 2_000
     assert reach.Purse(available=-200).free == 0
@@ -18,6 +21,7 @@ def test_free_points_subtract_holds_and_never_go_negative() -> None:
     assert reach.to_threshold(reach.Purse(available=3_000), 0) is None
 
 
+@pytest.mark.pure
 def test_a_reward_is_affordable_only_unblocked_and_with_enough_free_points() -> None:
     assert reach.reach(reach.Purse(2_000), 2_000) == reach.Reach(True, 0)
     assert reach.reach(reach.Purse(2_000, held=500), 2_000) == reach.Reach(False, 500)

@@ -7,6 +7,8 @@ import os
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from jobs import table
 from loyalty import db
 from loyalty.clock import FrozenClock
@@ -15,6 +17,7 @@ from tests.helpers import Api, balances
 from tests.validity.support import assert_consistent, job, notifications, set_validity
 
 
+@pytest.mark.pure
 def test_jobs_are_registered_and_scheduled() -> None:
     scheduled = {job.name for job in table.JOBS if job.schedule is not None}
     assert {"expire", "remind", "summary"} <= scheduled
