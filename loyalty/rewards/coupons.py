@@ -19,7 +19,7 @@ from typing import Any
 
 from loyalty import db, locking, outbox, program, reactions, spending
 from loyalty.rewards import codes
-from schemas.program import CouponTerms, ProgramRules
+from schemas.program import ProgramRules
 
 CODE_ATTEMPTS = 8
 
@@ -320,21 +320,3 @@ async def void_clawed_back(member_id: int, order_id: str, *, now: datetime) -> l
         if available >= 0:
             break
     return voided
-
-
-async def issue_with_terms(
-    member_id: int, terms: CouponTerms, *, key: str, source: str, now: datetime
-) -> dict[str, Any]:
-    """A free coupon with ``terms`` (referrals, goodwill), once per ``key``; told as issued."""
-    new = NewCoupon(
-        title=terms.title,
-        kind=terms.kind,
-        value=terms.value,
-        sku=terms.sku,
-        min_order_minor=terms.min_order_minor,
-        valid_days=terms.valid_days,
-        source=source,
-        issue_key=f"{source}:{key}",
-    )
-    row, _ = await issue(member_id, new, now=now)
-    return row

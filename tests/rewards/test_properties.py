@@ -15,7 +15,7 @@ from loyalty.rewards import codes, coupons, pricing
 from schemas.coupon_kinds import COUPON_KINDS
 from schemas.program import PointsAsMoney
 from tests.helpers import Api, assert_ledger_consistent
-from tests.rewards.support import cart, create_reward, free_terms, reserve, rules_004, set_program
+from tests.rewards.support import cart, create_reward, reserve, rules_004, set_program
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
 money = st.integers(min_value=0, max_value=10**9)
@@ -119,10 +119,8 @@ async def test_a_colliding_code_is_drawn_again_and_keys_issue_once(api: Api) -> 
     async with db.transaction():
         first, _ = await coupons.issue(member_id, _new("a"), now=NOW, generate=lambda: "AAAAABBBBB")
         second, _ = await coupons.issue(member_id, _new("b"), now=NOW, generate=lambda: next(draws))
-        again = await coupons.issue_with_terms(
-            member_id, free_terms(), key="k", source="x", now=NOW
-        )
-        same = await coupons.issue_with_terms(member_id, free_terms(), key="k", source="x", now=NOW)
+        again, _ = await coupons.issue(member_id, _new("k"), now=NOW)
+        same, _ = await coupons.issue(member_id, _new("k"), now=NOW)
     assert (first["code"], second["code"]) == ("AAAAABBBBB", "CCCCCDDDDD")
     assert again["id"] == same["id"]
 
