@@ -89,7 +89,9 @@ class OrderRow:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class Reported:
+    """What :func:`report` made of a PUT: the order as saved, and whether it changed."""
+
     order: OrderRow
     changed: bool
 
@@ -101,7 +103,7 @@ _SELECT = f"SELECT {_COLUMNS} FROM shop_order"
 
 
 @db.retry_transient()
-async def report(order_id: str, state: OrderIn, *, now: datetime) -> Outcome:
+async def report(order_id: str, state: OrderIn, *, now: datetime) -> Reported:
     """Apply the shop's latest view of an order; safe to repeat and to race."""
     state_digest = digest(state)
     rules = await program.get_rules()
@@ -111,14 +113,14 @@ async def report(order_id: str, state: OrderIn, *, now: datetime) -> Outcome:
         _check_customer(record, member_id, order_id)
         order = OrderRow.from_record(record)
         if record["state_digest"] == state_digest:
-            return Outcome(order, changed=False)
+            return Reported(order, changed=False)
         before = (None if order.new else order.status, order.refunded_minor)
         async with reactions.deferred():  # the reactions run once the order has settled
             await _advance(order, state, rules, now)  # merged state and its ledger entries
             await checkout.on_order_report(order, state, rules, now=now)  # coupon, points paid
             await _announce(order, state, before, now)  # OrderAdvanced
         await _save(order, state, state_digest, now)
-    return Outcome(order, changed=True)
+    return Reported(order, changed=True)
 
 
 def _check_customer(record: Any, member_id: int, order_id: str) -> None:

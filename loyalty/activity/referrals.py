@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from loyalty import db, ledger, locking, members, outbox, program, reactions
-from loyalty.activity import awards, coupons
+from loyalty.activity import awards, referral_coupons
 from schemas.program import ReferralReward, Referrals
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -279,7 +279,7 @@ async def _give(
             kind="referral",
         )
         return (reward.points if posted else 0), None
-    coupon = await coupons.issue(member_id, reward.coupon, key=key, now=now)
+    coupon = await referral_coupons.issue(member_id, reward.coupon, key=key, now=now)
     if role == "referrer":  # the coupon service already sent "coupon_issued"
         await outbox.enqueue(
             event,
@@ -307,7 +307,7 @@ async def _reverse(ref: dict[str, Any], now: datetime) -> None:
             )
         coupon_id = ref[f"{side}_coupon_id"]
         if coupon_id is not None:
-            await coupons.void(coupon_id, reason="referral order refunded", now=now)
+            await referral_coupons.void(coupon_id, reason="referral order refunded", now=now)
     await db.execute(
         "UPDATE referral SET state = 'reversed', reversed_at = $2 WHERE id = $1",
         ref["id"],

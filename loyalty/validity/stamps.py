@@ -68,10 +68,10 @@ async def _member(member_id: int, *, lock: bool) -> _Member:
 async def stamp_last_order(event: reactions.OrderAdvanced) -> None:
     """A new (not cancelled) order: the last-order date and the rolling date move forward."""
     if event.previous_status is None and event.status != "cancelled":
-        await on_order(event.member_id, event.placed_at)
+        await _move_last_order(event.member_id, event.placed_at)
 
 
-async def on_order(member_id: int, placed_at: datetime) -> None:
+async def _move_last_order(member_id: int, placed_at: datetime) -> None:
     """Move the last-order date and the rolling date to ``placed_at``.
 
     The date never moves back (after N was shortened, an order gives no less than the member
