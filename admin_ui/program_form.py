@@ -17,6 +17,7 @@ import msgspec
 
 from loyalty import program
 from loyalty.errors import Invalid
+from schemas.coupon_kinds import COUPON_KINDS
 from schemas.program import ProgramRules
 
 Kind = Literal[
@@ -69,13 +70,7 @@ GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
                 "coupon.kind",
                 "Coupon kind",
                 "select",
-                (
-                    "percent_off",
-                    "amount_off",
-                    "free_shipping",
-                    "free_product",
-                    "percent_off_product",
-                ),
+                COUPON_KINDS,
             ),
             Field("coupon.value", "Value", "int", help="percent, or minor units for amount off"),
             Field("coupon.sku", "Product SKU", "optional_text", help="for product coupons"),

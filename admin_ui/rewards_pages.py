@@ -19,10 +19,10 @@ from admin_ui.render import page, redirect
 from api.deps import Now, provide_now
 from loyalty.errors import DomainError, Invalid
 from loyalty.rewards import catalogue
+from schemas.coupon_kinds import COUPON_KINDS
 from schemas.rewards import RewardIn
 
 RewardId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
-KINDS = ("amount_off", "percent_off", "free_shipping", "free_product", "percent_off_product")
 INTS = ("points_cost", "value", "min_order_minor", "valid_days", "position")
 TEXTS = ("title", "description", "kind", "sku")
 
@@ -75,7 +75,7 @@ class RewardsController(Controller):
     ) -> Template:
         rows = await catalogue.list_all(active_only=False)
         return page(
-            request, "rewards.html", status=status, rewards=rows, kinds=KINDS,
+            request, "rewards.html", status=status, rewards=rows, kinds=COUPON_KINDS,
             values=values or _blank(), form_error=error, action="/admin/rewards",
         )  # fmt: skip
 
@@ -97,7 +97,7 @@ class RewardsController(Controller):
         """One reward's terms, editable."""
         row = await catalogue.get(reward_id)
         return page(
-            request, "reward_edit.html", reward=row, kinds=KINDS, values=_values_of(row),
+            request, "reward_edit.html", reward=row, kinds=COUPON_KINDS, values=_values_of(row),
             form_error=None, action=f"/admin/rewards/{reward_id}",
         )  # fmt: skip
 
@@ -116,7 +116,7 @@ class RewardsController(Controller):
                 error = exc.message
         row = await catalogue.get(reward_id)
         return page(
-            request, "reward_edit.html", status=422, reward=row, kinds=KINDS, values=values,
+            request, "reward_edit.html", status=422, reward=row, kinds=COUPON_KINDS, values=values,
             form_error=error, action=f"/admin/rewards/{reward_id}",
         )  # fmt: skip
 

@@ -24,7 +24,7 @@ from api.deps import Now, provide_now
 from api.rewards import reward_out
 from loyalty import program, widget
 from loyalty.errors import DomainError
-from loyalty.rewards import catalogue
+from loyalty.rewards import catalogue, reach
 from schemas.widget import WidgetDesign, WidgetTexts
 
 COLOURS = ("accent", "accent_text", "background", "text")
@@ -101,7 +101,7 @@ async def _sample(rules: Any) -> dict[str, Any]:
     config = widget.public_config(rules, None)
     threshold = rules.threshold_points
     rewards = [
-        msgspec.to_builtins(reward_out(r, 1_250))
+        msgspec.to_builtins(reward_out(r, reach.Purse(available=1_250)))
         for r in await catalogue.list_all(active_only=True)
     ][:3]
     balance = {

@@ -8,19 +8,18 @@ from litestar import Controller, get
 from litestar.di import Provide
 from litestar.params import QueryParameter
 
-from api.deps import CustomerId, provide_customer_id
+from api.deps import CustomerId, Now, provide_customer_id, provide_now
 from loyalty import ledger, members, program
 from loyalty.errors import Invalid
+from loyalty.rewards import reach
 from loyalty.sms import till
 from loyalty.validity import stamps
 from schemas.me import Balance, LedgerEntryOut, LedgerPage, MeOut, StoreCreditOut
 
 
 def balance_of(
-    member: dict[str, Any], threshold: int, outlook: stamps.Outlook | None = None
+    member: dict[str, Any], to_next: int | None, threshold: int, outlook: stamps.Outlook
 ) -> Balance:
-    to_next = max(threshold - member["available"], 0) if threshold > 0 else None
-    outlook = outlook or stamps.Outlook()
     return Balance(
         available=member["available"],
         pending=member["pending"],
@@ -74,14 +73,19 @@ def credit_out(credit: till.StoreCredit | None) -> StoreCreditOut | None:
 class MeController(Controller):
     path = "/v1/me"
     tags = ["shopper"]
-    dependencies = {"customer_id": Provide(provide_customer_id)}
+    dependencies = {"customer_id": Provide(provide_customer_id), "now": Provide(provide_now)}
     security = [{"shopperJWT": []}]
 
     @get("/")
-    async def me(self, customer_id: CustomerId) -> MeOut:
+    async def me(self, customer_id: CustomerId, now: Now) -> MeOut:
         """Profile and balance, with how many points are missing to the next reward."""
         member = await members.get(customer_id)
         rules = await program.get_rules()
+        purse = await reach.purse(
+            member["id"], available=member["available"], blocked=member["blocked"], now=now
+        )
+        to_next = reach.to_threshold(purse, rules.threshold_points)
+        outlook = await stamps.outlook(member, rules)
         return MeOut(
             customer_id=customer_id,
             name=member["name"],
@@ -90,7 +94,7 @@ class MeController(Controller):
             birthday=member["birthday"],
             blocked=member["blocked"],
             member_since=member["created_at"],
-            balance=balance_of(member, rules.threshold_points, await stamps.outlook(member, rules)),
+            balance=balance_of(member, to_next, rules.threshold_points, outlook),
             phone=member["phone"],
             sms_opt_in=member["sms_opt_in"],
             store_credit=credit_out(till.store_credit(member, rules)),

@@ -11,7 +11,7 @@ from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParam
 from api.deps import CustomerId, Me, Now, allow, provide_customer_id, provide_now, provide_staff
 from api.shop import PathId
 from loyalty import members
-from loyalty.rewards import catalogue, codes, coupons
+from loyalty.rewards import catalogue, codes, coupons, reach
 from schemas.rewards import (
     CouponList,
     CouponOut,
@@ -52,7 +52,8 @@ def coupon_list(rows: list[dict[str, Any]], now: Any) -> CouponList:
     return CouponList(items=items, active=sum(1 for c in items if c.status == "active"))
 
 
-def reward_out(row: dict[str, Any], available: int) -> RewardOut:
+def reward_out(row: dict[str, Any], purse: reach.Purse) -> RewardOut:
+    can = reach.reach(purse, row["points_cost"])
     return RewardOut(
         id=row["id"],
         title=row["title"],
@@ -63,8 +64,8 @@ def reward_out(row: dict[str, Any], available: int) -> RewardOut:
         sku=row["sku"],
         min_order_minor=row["min_order_minor"],
         valid_days=row["valid_days"],
-        affordable=available >= row["points_cost"],
-        points_missing=max(row["points_cost"] - max(available, 0), 0),
+        affordable=can.affordable,
+        points_missing=can.points_missing,
     )
 
 
@@ -89,13 +90,20 @@ class MeRewardsController(Controller):
         return coupon_list(rows, now)
 
     @get("/rewards")
-    async def my_rewards(self, customer_id: CustomerId) -> RewardList:
-        """The catalogue, with whether the shopper has the points for each reward now."""
+    async def my_rewards(self, customer_id: CustomerId, now: Now) -> RewardList:
+        """The catalogue, with whether the shopper can unlock each reward now (points not held
+        by a checkout, not blocked)."""
         member = await members.find(customer_id)
         rows = await catalogue.list_all(active_only=True)
         available = member["available"] if member else 0
+        purse = await reach.purse(
+            member["id"] if member else None,
+            available=available,
+            blocked=bool(member and member["blocked"]),
+            now=now,
+        )
         return RewardList(
-            items=[reward_out(r, available) for r in rows], available_points=max(available, 0)
+            items=[reward_out(r, purse) for r in rows], available_points=max(available, 0)
         )
 
     @post("/rewards/{reward_id:int}/unlock", status_code=201)

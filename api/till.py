@@ -3,6 +3,7 @@ staff SMS consent, and Twilio's inbound-message webhook (``X-Twilio-Signature``)
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
@@ -22,7 +23,7 @@ from api.deps import (
 )
 from api.me import balance_of, credit_out
 from loyalty import members, order_history
-from loyalty.rewards import codes
+from loyalty.rewards import codes, reach
 from loyalty.sms import consent, till
 from loyalty.validity import stamps
 from schemas.till import (
@@ -67,8 +68,10 @@ def order_out(row: dict[str, Any]) -> OrderSummaryOut:
     )
 
 
-async def till_out(shown: till.TillView, created: bool) -> TillOut:
+async def till_out(shown: till.TillView, created: bool, *, now: datetime) -> TillOut:
     m, rules = shown.member, shown.rules
+    purse = await reach.purse(m["id"], available=m["available"], blocked=m["blocked"], now=now)
+    to_next = reach.to_threshold(purse, rules.threshold_points)
     return TillOut(
         customer_id=m["customer_id"],
         created=created,
@@ -76,7 +79,7 @@ async def till_out(shown: till.TillView, created: bool) -> TillOut:
         phone=m["phone"],
         sms_opt_in=m["sms_opt_in"],
         blocked=m["blocked"],
-        balance=balance_of(m, rules.threshold_points, await stamps.outlook(m, rules)),
+        balance=balance_of(m, to_next, rules.threshold_points, await stamps.outlook(m, rules)),
         tier=None,
         coupons=[
             TillCouponOut(
@@ -117,7 +120,7 @@ class TillController(Controller):
             sms_opt_in=body.sms_opt_in,
         )
         found = await till.find_or_create(phone, profile, now=now)
-        return await till_out(await till.view(found.member, now=now), found.created)
+        return await till_out(await till.view(found.member, now=now), found.created, now=now)
 
 
 class MeOrdersController(Controller):

@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from jobs.registry import job
 from loyalty.activity import birthdays
 
 
-@job("birthdays")
 async def birthday_points(as_of: datetime) -> dict[str, Any]:
     """Award the birthday rule to every member whose local birthday (08:00) has come.
 

@@ -6,13 +6,11 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from jobs.registry import job
 from loyalty.notify import delivery, runtime
 
 log = logging.getLogger("loyalty.notify")
 
 
-@job("deliver")
 async def deliver(as_of: datetime) -> dict[str, Any]:
     """Send every notification due at ``as_of`` by push and email, recording each outcome."""
     async with runtime.borrow() as rt:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from jobs.registry import job
 from loyalty import ledger
 
 
-@job("check-ledger")
 async def check_ledger(as_of: datetime) -> dict[str, Any]:
     """Prove every cached balance equals its ledger (also ``loyalty check-ledger``)."""
     drift = await ledger.drift()

@@ -5,23 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from jobs.registry import job
 from loyalty.validity import expiry, reminders, summary
 
 
-@job("expire")
 async def expire(as_of: datetime) -> dict[str, Any]:
     """Write the ``expire`` ledger entries due at ``as_of`` (hourly: each time zone's midnight)."""
     return await expiry.run(as_of)
 
 
-@job("remind")
 async def remind(as_of: datetime) -> dict[str, Any]:
     """Queue the ``points_expiring`` reminders due at ``as_of``."""
     return await reminders.run(as_of)
 
 
-@job("summary")
 async def balance_summary(as_of: datetime) -> dict[str, Any]:
     """Queue this period's balance summaries once their day has come."""
     return await summary.run(as_of)

@@ -6,13 +6,11 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from jobs.registry import job
 from loyalty.webhooks import delivery, runtime
 
 log = logging.getLogger("loyalty.webhooks")
 
 
-@job("webhooks")
 async def deliver_webhooks(as_of: datetime) -> dict[str, Any]:
     """Post every webhook delivery due at ``as_of``, recording each attempt."""
     async with runtime.borrow() as rt:

@@ -1,4 +1,4 @@
-"""The arq worker: runs queued jobs and the cron schedule.
+"""The arq worker: runs queued jobs and the cron schedule, both read from ``jobs.table``.
 
 Each queued/cron function opens nothing itself: the database pool and shared clients are made
 in ``on_startup`` and kept on the worker context, as arq recommends.
@@ -13,7 +13,7 @@ from arq.connections import RedisSettings
 from arq.cron import CronJob, cron
 from arq.worker import Worker
 
-from jobs.registry import load_all
+from jobs import table
 from loyalty import db, metrics, reactions_table
 from loyalty.clock import Clock, SystemClock
 from loyalty.notify import runtime as notify_runtime
@@ -21,27 +21,18 @@ from loyalty.settings import Settings
 from loyalty.webhooks import runtime as webhooks_runtime
 
 
-def _as_arq(name: str) -> Any:
+def _as_arq(job: table.Job) -> Any:
+    """The arq function of ``job`` (a Python name: ``check-ledger`` is ``check_ledger``)."""
+
     async def run(ctx: dict[str, Any], as_of: str | None = None) -> dict[str, Any]:
         clock: Clock = ctx["clock"]
         when = datetime.fromisoformat(as_of) if as_of else clock.now()
-        async with metrics.timed_job(name):
-            return await load_all()[name](when)
+        async with metrics.timed_job(job.name):
+            return await job.run(when)
 
-    run.__name__ = name.replace("-", "_")
+    run.__name__ = job.name.replace("-", "_")
     run.__qualname__ = run.__name__
     return run
-
-
-CRON_SCHEDULE: dict[str, dict[str, Any]] = {
-    # name -> arq cron keyword arguments (UTC). Jobs not listed run only when asked.
-    "birthdays": {"minute": 5},  # hourly: each time zone soon after 08:00 local
-    "deliver": {"second": 30},  # the outbox sweeper: every minute, whatever Redis missed
-    "expire": {"minute": 2},  # hourly: points expire soon after each time zone's midnight
-    "remind": {"hour": 8, "minute": 17},  # daily: one run lands on each member's local day
-    "summary": {"hour": 7, "minute": 32},  # daily; sends from the scheduled local day, once
-    "webhooks": {"second": {0, 10, 20, 30, 40, 50}},  # webhook deliveries, their own queue
-}
 
 
 def build_worker(
@@ -52,14 +43,20 @@ def build_worker(
     manage_pool: bool = True,
     queue_name: str | None = None,
 ) -> Worker:
-    """An arq worker for every registered job, with the cron schedule."""
+    """An arq worker for every job of the table, with their schedules."""
     reactions_table.install()
-    registry = load_all()
-    functions = [_as_arq(name) for name in registry]
-    by_name = {f.__name__: f for f in functions}
+    functions = {job.name: _as_arq(job) for job in table.JOBS}
     crons: list[CronJob] = [
-        cron(by_name[name.replace("-", "_")], name=f"cron:{name}", unique=True, **kwargs)
-        for name, kwargs in CRON_SCHEDULE.items()
+        cron(
+            functions[job.name],
+            name=f"cron:{job.name}",
+            unique=True,
+            hour=job.schedule.hour,
+            minute=job.schedule.minute,
+            second=job.schedule.second,
+        )
+        for job in table.JOBS
+        if job.schedule is not None
     ]
 
     async def startup(ctx: dict[str, Any]) -> None:
@@ -81,7 +78,7 @@ def build_worker(
     assert settings.redis_url
     kwargs: dict[str, Any] = {"queue_name": queue_name} if queue_name else {}
     return Worker(
-        functions=functions,
+        functions=list(functions.values()),
         cron_jobs=crons,
         redis_settings=RedisSettings.from_dsn(settings.redis_url),
         on_startup=startup,

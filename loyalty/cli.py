@@ -194,14 +194,13 @@ def _forget_metrics_of(pids: list[int]) -> None:
 
 
 async def run_job(settings: Settings, name: str, as_of: datetime) -> dict[str, object]:
-    from jobs.registry import load_all
+    from jobs import table
 
-    jobs = load_all()
-    if name not in jobs:
-        raise SystemExit(f"unknown job {name!r}; known: {', '.join(sorted(jobs))}")
+    if name not in table.BY_NAME:
+        raise SystemExit(f"unknown job {name!r}; known: {', '.join(sorted(table.BY_NAME))}")
     await prepare(settings, demo=False)
     try:
-        return await jobs[name](as_of)
+        return await table.run(name, as_of)
     finally:
         await db.close_pool()
 

@@ -24,13 +24,13 @@ their own provider.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from loyalty import db, program
+from loyalty.notify import opens
 from schemas.program import ProgramRules
 
 Counts = dict[str, int]
@@ -189,14 +189,8 @@ def liability_of(points: int, rules: ProgramRules) -> tuple[int | None, str]:
     return None, f"a {coupon.kind.replace('_', ' ')} coupon has no fixed value"
 
 
-def _installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
-
-
 async def _coupons(since: datetime, until: datetime) -> Counts:
     """Coupons issued and used in [since, until) (the rewards area's ``coupon`` table)."""
-    if not _installed("loyalty.rewards") or not await db.fetchval("SELECT to_regclass('coupon')"):
-        return {}
     row = await db.fetchrow(
         """SELECT count(*) FILTER (WHERE issued_at >= $1 AND issued_at < $2) AS issued,
                   count(*) FILTER (WHERE used_at >= $1 AND used_at < $2) AS used
@@ -210,10 +204,6 @@ async def _coupons(since: datetime, until: datetime) -> Counts:
 
 async def _pushes(since: datetime, until: datetime) -> Counts:
     """Pushes handed to a provider, accepted by it, and opened (the notification area)."""
-    if not _installed("loyalty.notify.opens"):
-        return {}
-    from loyalty.notify import opens
-
     counts = await opens.delivery_counts(since, until)
     handed = sum(counts.get(f"push_{s}", 0) for s in ("sent", "failed", "pruned"))
     return {

@@ -49,6 +49,24 @@ class Balances:
 
 
 @dataclass(frozen=True, slots=True)
+class Drift:
+    """A member whose cached balances differ from the sums of their entries."""
+
+    customer_id: str
+    cached: Balances
+    ledger: Balances
+
+
+@dataclass(frozen=True, slots=True)
+class LotDrift:
+    """A member whose open lots do not add up to the positive part of their balance."""
+
+    customer_id: str
+    available: int
+    lots: int
+
+
+@dataclass(frozen=True, slots=True)
 class LotRule:
     """How an entry touches lots.
 
@@ -343,7 +361,7 @@ async def spendable(member_id: int, *, earned_since: datetime | None = None) -> 
     return int(total)
 
 
-async def lot_drift(limit: int = 100) -> list[dict[str, Any]]:
+async def lot_drift(limit: int = 100) -> list[LotDrift]:
     """Members whose open lots do not add up to the positive part of their balance."""
     rows = await db.fetch(
         """SELECT m.customer_id, m.available, coalesce(l.remaining, 0) AS lots
@@ -354,10 +372,10 @@ async def lot_drift(limit: int = 100) -> list[dict[str, Any]]:
            ORDER BY m.id LIMIT $1""",
         limit,
     )
-    return [dict(r) for r in rows]
+    return [LotDrift(r["customer_id"], r["available"], int(r["lots"])) for r in rows]
 
 
-async def drift(limit: int = 100) -> list[dict[str, Any]]:
+async def drift(limit: int = 100) -> list[Drift]:
     """Members whose cached balances differ from the sums of their ledger entries."""
     rows = await db.fetch(
         """
@@ -381,7 +399,16 @@ async def drift(limit: int = 100) -> list[dict[str, Any]]:
         """,
         limit,
     )
-    return [dict(r) for r in rows]
+    return [_drift(r) for r in rows]
+
+
+def _drift(row: Any) -> Drift:
+    names = ("available", "pending", "lifetime", "spent", "expired")
+    return Drift(
+        customer_id=row["customer_id"],
+        cached=Balances(*(row[n] for n in names)),
+        ledger=Balances(*(int(row[f"l_{n}"]) for n in names)),
+    )
 
 
 async def history(member_id: int, *, before_id: int | None, limit: int) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from loyalty import audit, db, ledger, outbox, reactions
+from loyalty import audit, db, ledger, locking, outbox, reactions
 from loyalty.activity import awards as activity_awards
 from loyalty.errors import Conflict, Invalid, NotFound
 from loyalty.validity.dates import is_zone
@@ -157,13 +157,11 @@ async def search(query: str, *, limit: int = 50) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-async def _locked(customer_id: str) -> dict[str, Any]:
-    row = await db.fetchrow(
-        f"SELECT {_COLUMNS} FROM member WHERE customer_id = $1 FOR NO KEY UPDATE", customer_id
-    )
-    if row is None:
+async def _locked(customer_id: str) -> locking.LockedMember:
+    member = await locking.lock_customer(customer_id)
+    if member is None:
         raise NotFound("member_not_found", f"no member with customer id {customer_id!r}")
-    return dict(row)
+    return member
 
 
 async def adjust(
@@ -185,9 +183,9 @@ async def adjust(
         _check_adjustable(member, points)
         # Without a caller key every call is a new adjustment (two identical corrections
         # in the same second are both meant); with one, a retried request applies once.
-        key = f"adjust:{member['id']}:{key or uuid.uuid4().hex}"
+        key = f"adjust:{member.id}:{key or uuid.uuid4().hex}"
         balances = await ledger.post(
-            member["id"],
+            member.id,
             "adjustment",
             ledger.Delta(available=points, lifetime=points),
             key=key,
@@ -206,7 +204,7 @@ async def adjust(
             )
             await outbox.enqueue(
                 "points_added" if points > 0 else "points_removed",
-                member_id=member["id"],
+                member_id=member.id,
                 dedupe_key=key,
                 now=now,
                 data={"points": abs(points), "reason": reason},
@@ -214,14 +212,14 @@ async def adjust(
     return balances
 
 
-def _check_adjustable(member: dict[str, Any], points: int) -> None:
-    if points > 0 and member["blocked"]:
+def _check_adjustable(member: locking.LockedMember, points: int) -> None:
+    if points > 0 and member.blocked:
         raise Conflict("member_blocked", "a blocked member cannot receive points")
-    if points < 0 and member["available"] + points < 0:
+    if points < 0 and member.available + points < 0:
         raise Conflict(
             "insufficient_points",
             "removal would take the balance below zero",
-            available=member["available"],
+            available=member.available,
         )
 
 
@@ -237,7 +235,7 @@ async def set_blocked(
         row = await db.fetchrow(
             f"""UPDATE member SET blocked = $2, blocked_reason = $3, updated_at = $4
                 WHERE id = $1 RETURNING {_COLUMNS}""",
-            member["id"],
+            member.id,
             blocked,
             reason if blocked else None,
             now,
@@ -249,7 +247,7 @@ async def set_blocked(
             target=customer_id,
             reason=reason,
         )
-        await webhook_events.member_blocked(member["id"], blocked, reason=reason, now=now)
+        await webhook_events.member_blocked(member.id, blocked, reason=reason, now=now)
     assert row is not None
     return dict(row)
 
@@ -266,10 +264,10 @@ async def post_opening_balance(
     async with db.transaction():
         member = await _locked(customer_id)
         balances = await ledger.post(
-            member["id"],
+            member.id,
             "opening_balance",
             ledger.Delta(available=points, lifetime=points),
-            key=f"opening_balance:{member['id']}",
+            key=f"opening_balance:{member.id}",
             now=now,
             effective_at=earned_at,
             reason="opening balance from an earlier loyalty system",

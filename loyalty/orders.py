@@ -104,7 +104,9 @@ def _facts(r: Any) -> reactions.MemberFacts | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class Reported:
+    """What :func:`report` made of a PUT: the order as saved, and whether it changed."""
+
     order: OrderRow
     changed: bool
 
@@ -148,7 +150,7 @@ LEFT JOIN LATERAL ({_SELECT} WHERE order_id = $1) AS o ON true"""
 
 
 @db.retry_transient()
-async def report(order_id: str, state: OrderIn, *, now: datetime) -> Outcome:
+async def report(order_id: str, state: OrderIn, *, now: datetime) -> Reported:
     """Apply the shop's latest view of an order; safe to repeat and to race.
 
     One read comes first, outside any transaction: an exact replay of the state we hold (same
@@ -163,21 +165,21 @@ async def report(order_id: str, state: OrderIn, *, now: datetime) -> Outcome:
     if known["id"] is not None:
         _check_customer(order_id, known["member"], known["member_id"])
         if known["state_digest"] == state_digest:
-            return Outcome(OrderRow.from_record(known), changed=False)
+            return Reported(OrderRow.from_record(known), changed=False)
     async with db.transaction():
         member_id = known["member_id"] or await members.create(state.customer_id, now=now)
         record = await _lock(order_id, member_id, state, now, exists=known["id"] is not None)
         _check_customer(order_id, record["member"], member_id)
         order = OrderRow.from_record(record)
         if record["state_digest"] == state_digest:
-            return Outcome(order, changed=False)
+            return Reported(order, changed=False)
         before = (None if order.new else order.status, order.refunded_minor)
         async with reactions.deferred():  # the reactions run once the order has settled
             await _advance(order, state, rules, now)  # merged state and its ledger entries
             await checkout.on_order_report(order, state, rules, now=now)  # coupon, points paid
             await _announce(order, state, before, now)  # OrderAdvanced
         await _save(order, state, state_digest, now)
-    return Outcome(order, changed=True)
+    return Reported(order, changed=True)
 
 
 def _check_customer(order_id: str, order_member: int, member_id: int | None) -> None:

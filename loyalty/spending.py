@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from loyalty import db, ledger
+from loyalty import db, ledger, locking
 from loyalty.errors import Conflict
 
 
@@ -37,20 +37,15 @@ async def spend(
         raise ValueError("spend needs a positive amount")
     if db.DB.current_transaction.get() is None:
         raise RuntimeError("spending.spend must run inside a transaction")
-    # NO KEY UPDATE, not UPDATE: a concurrent transaction inserting a row that references
-    # this member (an order, a ledger entry) holds KEY SHARE on it; FOR UPDATE would wait for
-    # it while it waits for us (a deadlock between two orders of one member).
-    member = await db.fetchrow(
-        "SELECT available, blocked FROM member WHERE id = $1 FOR NO KEY UPDATE", member_id
-    )
+    member = await locking.lock_member(member_id)
     if member is None:
         raise Conflict("member_not_found", "no such member")
     done = await db.fetchval("SELECT 1 FROM ledger_entry WHERE idempotency_key = $1", key)
     if done:
         return None
-    if member["blocked"]:
+    if member.blocked:
         raise Conflict("member_blocked", "a blocked member cannot spend points")
-    usable = member["available"]
+    usable = member.available
     if earned_since is not None:
         usable = min(usable, await ledger.spendable(member_id, earned_since=earned_since))
     if usable < points:

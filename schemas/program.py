@@ -14,6 +14,7 @@ import msgspec
 from msgspec import Meta
 
 from schemas.common import Count, Days, Line, MinorLimit, Name, PositiveCount, Rate, Sku, Title
+from schemas.coupon_kinds import PERCENT_KINDS, PRODUCT_KINDS, CouponKind
 from schemas.widget import WidgetDesign
 
 
@@ -32,9 +33,7 @@ Status = Literal["placed", "paid", "completed", "cancelled", "refunded"]
 class CouponTerms(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """What a threshold coupon gives. ``value`` is percent (1-100) or minor units by kind."""
 
-    kind: Literal[
-        "percent_off", "amount_off", "free_shipping", "free_product", "percent_off_product"
-    ] = "percent_off"
+    kind: CouponKind = "percent_off"
     value: MinorLimit = 10
     sku: Sku | None = None
     min_order_minor: MinorLimit = 10_000
@@ -200,9 +199,9 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         """Cross-field checks msgspec's per-field constraints cannot express."""
         _check(len(self.currency) == 3 and self.currency.isupper(), "currency", "ISO 4217 code")
         coupon = self.coupon
-        if coupon.kind in ("percent_off", "percent_off_product"):
+        if coupon.kind in PERCENT_KINDS:
             _check(1 <= coupon.value <= 100, "coupon.value", "a percentage from 1 to 100")
-        if coupon.kind in ("free_product", "percent_off_product"):
+        if coupon.kind in PRODUCT_KINDS:
             _check(bool(coupon.sku), "coupon.sku", "a SKU for this coupon kind")
         _check(self.default_locale in self.locales, "default_locale", "one of locales")
         _check(_valid_timezone(self.timezone), "timezone", "an IANA time zone")
@@ -231,9 +230,9 @@ def _valid_region(code: str) -> bool:
 
 
 def _check_coupon(coupon: CouponTerms, field: str) -> None:
-    if coupon.kind in ("percent_off", "percent_off_product"):
+    if coupon.kind in PERCENT_KINDS:
         _check(1 <= coupon.value <= 100, f"{field}.value", "a percentage from 1 to 100")
-    if coupon.kind in ("free_product", "percent_off_product"):
+    if coupon.kind in PRODUCT_KINDS:
         _check(bool(coupon.sku), f"{field}.sku", "a SKU for this coupon kind")
 
 

@@ -8,9 +8,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-CouponKind = Literal[
-    "percent_off", "amount_off", "free_shipping", "free_product", "percent_off_product"
-]
+from schemas.coupon_kinds import CouponKind
+
 CouponStatus = Literal["active", "used", "expired", "void"]
 
 

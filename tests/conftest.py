@@ -90,19 +90,24 @@ async def redis(redis_url: str) -> AsyncIterator[ArqRedis]:
 
 
 @pytest.fixture(scope="session")
-async def _tables(database_url: str) -> list[str]:
-    rows = await db.fetch(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migration'"
-    )
-    return [r["tablename"] for r in rows]
+async def _cleaner(database_url: str) -> dbsetup.Cleaner:
+    return await dbsetup.Cleaner.load()
+
+
+@pytest.fixture
+async def _clean_stores(_cleaner: dbsetup.Cleaner, redis: ArqRedis) -> None:
+    await _cleaner.clean()
+    program._cache = None
+    await redis.flushdb()
 
 
 @pytest.fixture(autouse=True)
-async def clean(_tables: list[str], redis: ArqRedis) -> None:
-    """Every test starts from empty tables and an empty Redis database."""
-    await db.execute(f"TRUNCATE {', '.join(_tables)} RESTART IDENTITY CASCADE")
-    program._cache = None
-    await redis.flushdb()
+def clean(request: pytest.FixtureRequest) -> None:
+    """Every test starts from empty tables and an empty Redis database (deleting only what
+    the previous test wrote). Tests marked ``pure`` need neither and skip it (and, run alone,
+    never open the database)."""
+    if request.node.get_closest_marker("pure") is None:
+        request.getfixturevalue("_clean_stores")
 
 
 @pytest.fixture
@@ -122,11 +127,28 @@ def settings(database_url: str, redis_url: str) -> Settings:
     )
 
 
+_apps: dict[str, tuple[Any, dict[str, Any]]] = {}
+
+
 @pytest.fixture
 def app(settings: Settings, clock: FrozenClock, redis: ArqRedis) -> Any:
+    """The app for these settings, built once per worker (building one takes ~0.1 s), its
+    ``app.state`` put back as built (tests and requests change it), with this test's clock."""
     from api.app import create_app
 
-    return create_app(settings, clock=clock, redis=redis, manage_resources=False)
+    key = repr(settings)
+    if key not in _apps:
+        built = create_app(settings, clock=clock, redis=redis, manage_resources=False)
+        _apps[key] = (built, dict(built.state.items()))
+    app, baseline = _apps[key]
+    for leftover in set(app.state.keys()) - set(baseline):
+        del app.state[leftover]
+    for name, value in baseline.items():
+        app.state[name] = value
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.redis = redis
+    return app
 
 
 @pytest.fixture

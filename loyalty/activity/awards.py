@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from loyalty import db, ledger, outbox, program, reactions
+from loyalty import db, ledger, locking, outbox, program, reactions
 
 KIND = "activity"
 
@@ -73,10 +73,8 @@ async def newsletter(member_id: int, *, now: datetime) -> int:
     if not (rules.active and rule.enabled and rule.points > 0):
         return 0
     async with db.transaction():
-        blocked = await db.fetchval(
-            "SELECT blocked FROM member WHERE id = $1 FOR NO KEY UPDATE", member_id
-        )
-        if blocked:
+        member = await locking.lock_member(member_id)
+        if member is None or member.blocked:
             return 0
         posted = await credit(
             member_id,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from loyalty import db, program
+from loyalty import db, locking, program
 from loyalty.activity import awards
 from schemas.program import ActivityReward
 
@@ -112,10 +112,8 @@ async def run(as_of: datetime) -> Run:
 async def award(member_id: int, year: int, rule: ActivityReward, *, now: datetime) -> int:
     """One member's birthday points for ``year`` (1 if credited now, 0 if not)."""
     async with db.transaction():
-        blocked = await db.fetchval(
-            "SELECT blocked FROM member WHERE id = $1 FOR NO KEY UPDATE", member_id
-        )
-        if blocked:
+        member = await locking.lock_member(member_id)
+        if member is None or member.blocked:
             return 0
         posted = await awards.credit(
             member_id,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from loyalty import db, members, program
+from loyalty import db, locking, members, program
 from loyalty.activity import awards, periods
 from loyalty.errors import Conflict, NotFound
 from loyalty.notify import opens
@@ -80,7 +80,7 @@ async def record(customer_id: str, event: Event, *, now: datetime) -> Result:
         stored = await db.fetchrow(
             """SELECT type, outcome, points, period FROM activity_event
                WHERE member = $1 AND client_event_id = $2""",
-            member["id"],
+            member.id,
             event.client_id,
         )
         if stored is not None:
@@ -90,23 +90,18 @@ async def record(customer_id: str, event: Event, *, now: datetime) -> Result:
     return result
 
 
-_LOCK = (
-    "SELECT id, blocked, timezone, available FROM member WHERE customer_id = $1 FOR NO KEY UPDATE"
-)
-
-
-async def _lock_member(customer_id: str, now: datetime) -> dict[str, Any]:
+async def _lock_member(customer_id: str, now: datetime) -> locking.LockedMember:
     """The member row, locked for this transaction; created on first contact."""
-    row = await db.fetchrow(_LOCK, customer_id)
-    if row is None:
+    member = await locking.lock_customer(customer_id)
+    if member is None:
         await members.ensure(customer_id, now=now)
-        row = await db.fetchrow(_LOCK, customer_id)
-    assert row is not None
-    return dict(row)
+        member = await locking.lock_customer(customer_id)
+    assert member is not None
+    return member
 
 
 async def _replay(
-    member: dict[str, Any], stored: dict[str, Any], event: Event, rules: ProgramRules
+    member: locking.LockedMember, stored: dict[str, Any], event: Event, rules: ProgramRules
 ) -> Result:
     if stored["type"] != event.type:
         raise Conflict(
@@ -124,26 +119,26 @@ async def _replay(
         window=stored["period"],
         cap=lim.cap,
         cap_count=lim.cap_count,
-        used=await _used(member["id"], event.type, stored["period"]),
+        used=await _used(member.id, event.type, stored["period"]),
         replayed=True,
-        available=member["available"],
+        available=member.available,
     )
 
 
 async def _evaluate(
-    member: dict[str, Any], event: Event, rules: ProgramRules, now: datetime
+    member: locking.LockedMember, event: Event, rules: ProgramRules, now: datetime
 ) -> Result:
     lim = limits(rules, event.type)
-    day = periods.local_date(now, member["timezone"], rules.timezone)
+    day = periods.local_date(now, member.timezone, rules.timezone)
     window = periods.window(lim.cap, day)
     dedupe = _dedupe_key(event, window)
-    used = await _used(member["id"], event.type, window)
+    used = await _used(member.id, event.type, window)
     outcome = await _refusal(member, event, rules, lim, dedupe, used)
-    points, ledger_key, available = 0, None, member["available"]
+    points, ledger_key, available = 0, None, member.available
     if outcome is None:
-        ledger_key = f"activity:{event.type}:{member['id']}:{window}:{used + 1}"
+        ledger_key = f"activity:{event.type}:{member.id}:{window}:{used + 1}"
         posted = await awards.credit(
-            member["id"],
+            member.id,
             lim.rule.points,
             rule=event.type,
             key=ledger_key,
@@ -155,16 +150,14 @@ async def _evaluate(
             outcome, ledger_key = "cap_reached", None
         else:
             outcome, points, used = "earned", lim.rule.points, used + 1
-            available = await db.fetchval(
-                "SELECT available FROM member WHERE id = $1", member["id"]
-            )
-    await _store(member["id"], event, window, outcome, points, dedupe, ledger_key, now)
+            available = await db.fetchval("SELECT available FROM member WHERE id = $1", member.id)
+    await _store(member.id, event, window, outcome, points, dedupe, ledger_key, now)
     if event.type == "notification_open" and event.notification_id is not None:
-        await _record_open(member["id"], event.notification_id, now)
+        await _record_open(member.id, event.notification_id, now)
     if event.type == "newsletter_signup":
         await db.execute(
             "UPDATE member SET newsletter = true, updated_at = $2 WHERE id = $1 AND NOT newsletter",
-            member["id"],
+            member.id,
             now,
         )
     return Result(
@@ -189,7 +182,7 @@ async def _record_open(member_id: int, notification_id: int, now: datetime) -> N
 
 
 async def _refusal(
-    member: dict[str, Any],
+    member: locking.LockedMember,
     event: Event,
     rules: ProgramRules,
     lim: _Limits,
@@ -199,13 +192,13 @@ async def _refusal(
     """Why this event earns nothing, or ``None`` when it earns."""
     if not (rules.active and lim.rule.enabled and lim.rule.points > 0):
         return "disabled"
-    if member["blocked"]:
+    if member.blocked:
         return "blocked"
-    if not await _eligible(member["id"], event, lim.rule):
+    if not await _eligible(member.id, event, lim.rule):
         return "not_eligible"
     if dedupe is not None and await db.fetchval(
         "SELECT 1 FROM activity_event WHERE member = $1 AND dedupe_key = $2",
-        member["id"],
+        member.id,
         dedupe,
     ):
         return "already_earned"

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from loyalty import db, ledger, members, outbox, program, reactions
-from loyalty.activity import awards, coupons
+from loyalty import db, ledger, locking, members, outbox, program, reactions
+from loyalty.activity import awards, referral_coupons
 from schemas.program import ReferralReward, Referrals
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -82,9 +82,9 @@ async def info(customer_id: str, *, now: datetime) -> Info:
 
 
 async def _ensure_code(member_id: int) -> str:
-    current = await db.fetchval(
-        "SELECT referral_code FROM member WHERE id = $1 FOR NO KEY UPDATE", member_id
-    )
+    member = await locking.lock_member(member_id)
+    assert member is not None
+    current = member.referral_code
     while current is None:
         # The NOT EXISTS guard makes a clash (1 in 2^40 per pair) a retry, not an error.
         current = await db.fetchval(
@@ -266,10 +266,8 @@ async def _give(
     member_id: int, reward: ReferralReward, *, key: str, role: str, now: datetime
 ) -> tuple[int, int | None]:
     """One side's reward: ``(points credited, coupon id)``. A blocked member gets nothing."""
-    blocked = await db.fetchval(
-        "SELECT blocked FROM member WHERE id = $1 FOR NO KEY UPDATE", member_id
-    )
-    if blocked or reward.kind == "none":
+    member = await locking.lock_member(member_id)
+    if member is None or member.blocked or reward.kind == "none":
         return 0, None
     event = "referral_success" if role == "referrer" else "points_earned"
     if reward.kind == "points":
@@ -283,7 +281,7 @@ async def _give(
             kind="referral",
         )
         return (reward.points if posted else 0), None
-    coupon = await coupons.issue(member_id, reward.coupon, key=key, now=now)
+    coupon = await referral_coupons.issue(member_id, reward.coupon, key=key, now=now)
     if role == "referrer":  # the coupon service already sent "coupon_issued"
         await outbox.enqueue(
             event,
@@ -311,7 +309,7 @@ async def _reverse(ref: dict[str, Any], now: datetime) -> None:
             )
         coupon_id = ref[f"{side}_coupon_id"]
         if coupon_id is not None:
-            await coupons.void(coupon_id, reason="referral order refunded", now=now)
+            await referral_coupons.void(coupon_id, reason="referral order refunded", now=now)
     await db.execute(
         "UPDATE referral SET state = 'reversed', reversed_at = $2 WHERE id = $1",
         ref["id"],

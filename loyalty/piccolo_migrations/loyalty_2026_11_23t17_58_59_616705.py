@@ -45,7 +45,7 @@ class StaffUser(Table, tablename="staff_user", schema=None):
 
 ID = "2026-11-23T17:58:59:616705"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "core tables: members, program, orders, ledger, outbox, audit log, staff, sessions"
 
 
 async def forwards():

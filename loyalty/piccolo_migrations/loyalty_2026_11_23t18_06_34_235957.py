@@ -38,7 +38,7 @@ class PointLot(Table, tablename="point_lot", schema=None):
 
 ID = "2026-11-23T18:06:34:235957"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "point lots and lot use (which lots each debit consumed)"
 
 
 async def forwards():

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from loyalty import audit, db
+from loyalty import audit, db, locking
 from loyalty.errors import Conflict, Invalid, NotFound
 from loyalty.rewards import coupons
-from loyalty.rewards.pricing import PERCENT_KINDS, PRODUCT_KINDS
+from schemas.coupon_kinds import PERCENT_KINDS, PRODUCT_KINDS
 from schemas.rewards import RewardIn
 
 _COLUMNS = """id, title, description, points_cost, kind, value, sku, min_order_minor,
@@ -137,19 +137,16 @@ async def unlock(
     ``insufficient_points`` (with ``available`` and ``needed``).
     """
     async with db.transaction():
-        member = await db.fetchrow(
-            "SELECT id, available, blocked FROM member WHERE customer_id = $1 FOR NO KEY UPDATE",
-            customer_id,
-        )
+        member = await locking.lock_customer(customer_id)
         if member is None:
             raise NotFound("member_not_found", f"no member with customer id {customer_id!r}")
-        key = await _unlock_key(member["id"], reward_id, idempotency_key)
+        key = await _unlock_key(member.id, reward_id, idempotency_key)
         found = await coupons.by_issue_key(key)
         if found is not None:
             return found, False
         reward = await _active_reward(reward_id)
         await _check_can_pay(member, reward["points_cost"], now)
-        issued = await coupons.issue(member["id"], _new_coupon(reward, key), now=now)
+        issued = await coupons.issue(member.id, _new_coupon(reward, key), now=now)
     return issued
 
 
@@ -170,10 +167,10 @@ async def _active_reward(reward_id: int) -> dict[str, Any]:
     return dict(row)
 
 
-async def _check_can_pay(member: Any, cost: int, now: datetime) -> None:
-    if member["blocked"]:
+async def _check_can_pay(member: locking.LockedMember, cost: int, now: datetime) -> None:
+    if member.blocked:
         raise Conflict("member_blocked", "a blocked member cannot spend points")
-    free = member["available"] - await coupons.held_points(member["id"], now)
+    free = member.available - await coupons.held_points(member.id, now)
     if free < cost:
         raise Conflict(
             "insufficient_points", "not enough points", available=max(free, 0), needed=cost

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from loyalty import accrual, db, outbox, program, spending
+from loyalty import accrual, db, locking, outbox, program, spending
 from loyalty.errors import Conflict, Invalid
 from loyalty.rewards import codes, coupons, pricing
 from loyalty.rewards.ratelimit import BadCodeLimiter
@@ -121,9 +121,8 @@ async def reserve(
 
 async def _price_locked(data: ReserveIn, rules: ProgramRules, now: datetime) -> Priced:
     """Lock the member and the order's redemption, check the order is open, price the cart."""
-    member_id = await db.fetchval(
-        "SELECT id FROM member WHERE customer_id = $1 FOR NO KEY UPDATE", data.customer_id
-    )
+    locked = await locking.lock_customer(data.customer_id)
+    member_id = None if locked is None else locked.id
     existing = await _lock_redemption(data.order_id)
     order = await db.fetchrow(
         "SELECT member, status FROM shop_order WHERE order_id = $1", data.order_id
@@ -411,7 +410,7 @@ async def on_order_report(
 
 
 async def _settle(order: OrderView, state: OrderIn, rules: ProgramRules, now: datetime) -> None:
-    await db.execute("SELECT 1 FROM member WHERE id = $1 FOR NO KEY UPDATE", order.member_id)
+    await locking.lock_member(order.member_id)
     redemption = await _lock_redemption(order.order_id)
     if order.status == "cancelled":
         await _on_cancel(order, redemption, now)

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from loyalty import db, outbox, program, reactions, spending
+from loyalty import db, locking, outbox, program, reactions, spending
 from loyalty.rewards import codes
 from loyalty.webhooks import events as webhook_events
-from schemas.program import CouponTerms, ProgramRules
+from schemas.program import ProgramRules
 
 CODE_ATTEMPTS = 8
 
@@ -213,12 +213,10 @@ async def issue_due(
         return []
     issued: list[dict[str, Any]] = []
     async with db.transaction():
-        member = await db.fetchrow(
-            "SELECT available, blocked FROM member WHERE id = $1 FOR NO KEY UPDATE", member_id
-        )
-        if member is None or member["blocked"] or member["available"] < threshold:
+        member = await locking.lock_member(member_id)
+        if member is None or member.blocked or member.available < threshold:
             return []
-        free = member["available"] - await held_points(member_id, now)
+        free = member.available - await held_points(member_id, now)
         seq = await _threshold_count(member_id)
         while free >= threshold:
             seq += 1
@@ -353,21 +351,3 @@ async def void_clawed_back(member_id: int, order_id: str, *, now: datetime) -> l
         if available >= 0:
             break
     return voided
-
-
-async def issue_with_terms(
-    member_id: int, terms: CouponTerms, *, key: str, source: str, now: datetime
-) -> dict[str, Any]:
-    """A free coupon with ``terms`` (referrals, goodwill), once per ``key``; told as issued."""
-    new = NewCoupon(
-        title=terms.title,
-        kind=terms.kind,
-        value=terms.value,
-        sku=terms.sku,
-        min_order_minor=terms.min_order_minor,
-        valid_days=terms.valid_days,
-        source=source,
-        issue_key=f"{source}:{key}",
-    )
-    row, _ = await issue(member_id, new, now=now)
-    return row

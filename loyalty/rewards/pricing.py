@@ -13,11 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from schemas.coupon_kinds import PRODUCT_KINDS
 from schemas.program import PointsAsMoney
-
-PERCENT_KINDS = ("percent_off", "percent_off_product")
-PRODUCT_KINDS = ("free_product", "percent_off_product")
-KINDS = ("percent_off", "amount_off", "free_shipping", "free_product", "percent_off_product")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from jobs.registry import load_all
-from jobs.worker import CRON_SCHEDULE
+import pytest
+
+from jobs import table
 from loyalty import db
 from schemas.program import ActivityReward, ActivityRules
 from tests.activity.support import set_activity
@@ -24,7 +25,7 @@ async def member(api: Api, customer_id: str, birthday: str, timezone: str | None
 
 
 async def run(at: datetime) -> dict[str, Any]:
-    return await load_all()["birthdays"](at)
+    return await table.run("birthdays", at)
 
 
 def utc(*args: int) -> datetime:
@@ -110,5 +111,6 @@ async def test_blocked_members_unknown_zones_and_a_disabled_rule(api: Api) -> No
     assert (await balances("blocked"))["available"] == 0
 
 
+@pytest.mark.pure
 def test_the_job_runs_hourly() -> None:
-    assert CRON_SCHEDULE["birthdays"] == {"minute": 5}
+    assert table.get("birthdays").schedule == table.Cron(minute=5)

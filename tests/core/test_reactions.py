@@ -43,6 +43,7 @@ async def count(table: str) -> int:
     return int(await db.fetchval(f"SELECT count(*) FROM {table}"))
 
 
+@pytest.mark.pure
 def test_the_table_registers_every_reaction_in_priority_order() -> None:
     expected = {
         reactions.PointsMoved: [

@@ -156,6 +156,7 @@ async def test_several_v1_values_any_one_matching_is_enough(api: Api) -> None:
     assert (await put_raw(api, body, {signing.HEADER: header})).status_code == 200
 
 
+@pytest.mark.pure
 def test_the_server_accepts_the_previous_secret_during_a_rotation() -> None:
     from datetime import UTC, datetime
 

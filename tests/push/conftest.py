@@ -14,6 +14,11 @@ from push.smtp import SmtpSender
 from tests.push.factories import TIMEOUT_S, make_apns_sender, make_fcm_sender
 
 
+@pytest.fixture(autouse=True)
+def clean() -> None:
+    """Nothing to clean: these tests use no database and no Redis (replaces the suite's)."""
+
+
 @pytest.fixture(scope="session")
 async def fcm_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FakeFcm]:
     async with FakeFcm() as fake:
@@ -68,5 +73,6 @@ async def apns_sender(apns_server: FakeApns) -> AsyncIterator[ApnsSender]:
 
 @pytest.fixture
 def smtp_sender(smtp: FakeSmtp) -> SmtpSender:
-    return SmtpSender(smtp.host, smtp.port, sender="Shop <loyalty@shop.example>", tls="none",
-                      timeout_s=TIMEOUT_S)
+    return SmtpSender(
+        smtp.host, smtp.port, sender="Shop <loyalty@shop.example>", tls="none", timeout_s=TIMEOUT_S
+    )

@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loyalty import db, ledger, program
 from loyalty.rewards import codes, coupons, pricing
+from schemas.coupon_kinds import COUPON_KINDS
 from schemas.program import PointsAsMoney
 from tests.helpers import Api, assert_ledger_consistent
-from tests.rewards.support import cart, create_reward, free_terms, reserve, rules_004, set_program
+from tests.rewards.support import cart, create_reward, reserve, rules_004, set_program
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
 money = st.integers(min_value=0, max_value=10**9)
@@ -37,6 +39,7 @@ def wallets(draw: st.DrawFn) -> pricing.Wallet:
     return pricing.Wallet(available, recent, blocked=draw(st.booleans()))
 
 
+@pytest.mark.pure
 @given(
     rules=points_rules,
     wallet=wallets(),
@@ -64,8 +67,9 @@ def test_points_never_pay_more_than_allowed(
         assert best.reasons == [] and best.points_used == top
 
 
+@pytest.mark.pure
 @given(
-    kind=st.sampled_from(pricing.KINDS),
+    kind=st.sampled_from(COUPON_KINDS),
     value=st.integers(0, 100),
     total=money,
     minimum=money,
@@ -86,6 +90,7 @@ class _Line:
         self.sku, self.quantity, self.unit_price_minor = sku, quantity, unit_price_minor
 
 
+@pytest.mark.pure
 def test_codes_are_50_bits_in_the_read_aloud_alphabet() -> None:
     drawn = {codes.generate() for _ in range(2_000)}
     assert len(drawn) == 2_000 and codes.BITS == 50
@@ -114,10 +119,8 @@ async def test_a_colliding_code_is_drawn_again_and_keys_issue_once(api: Api) -> 
     async with db.transaction():
         first, _ = await coupons.issue(member_id, _new("a"), now=NOW, generate=lambda: "AAAAABBBBB")
         second, _ = await coupons.issue(member_id, _new("b"), now=NOW, generate=lambda: next(draws))
-        again = await coupons.issue_with_terms(
-            member_id, free_terms(), key="k", source="x", now=NOW
-        )
-        same = await coupons.issue_with_terms(member_id, free_terms(), key="k", source="x", now=NOW)
+        again, _ = await coupons.issue(member_id, _new("k"), now=NOW)
+        same, _ = await coupons.issue(member_id, _new("k"), now=NOW)
     assert (first["code"], second["code"]) == ("AAAAABBBBB", "CCCCCDDDDD")
     assert again["id"] == same["id"]
 

@@ -1,4 +1,4 @@
-"""Helpers of the validity tests: the program through the admin API, jobs through the registry,
+"""Helpers of the validity tests: the program through the admin API, jobs through the jobs table,
 local days of a member's time zone, and the ledger/lot invariants."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from jobs.registry import load_all
+from jobs import table
 from loyalty import db, ledger, program
 from schemas.program import ProgramRules, Validity
 from tests.helpers import Api, assert_ledger_consistent
@@ -51,7 +51,7 @@ def day_of(moment: datetime, tz: str) -> int:
 
 
 async def job(name: str, as_of: datetime) -> dict[str, Any]:
-    return await load_all()[name](as_of)
+    return await table.run(name, as_of)
 
 
 async def assert_consistent() -> None:

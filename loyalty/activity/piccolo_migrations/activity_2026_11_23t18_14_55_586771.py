@@ -26,7 +26,7 @@ class Member(Table, tablename="member", schema=None):
 
 ID = "2026-11-23T18:14:55:586771"
 VERSION = "1.38.0"
-DESCRIPTION = ""
+DESCRIPTION = "activity events and referrals"
 
 
 async def forwards():

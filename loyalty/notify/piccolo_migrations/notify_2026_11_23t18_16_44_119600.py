@@ -41,7 +41,7 @@ class Notification(Table, tablename="notification", schema=None):
 
 ID = "2026-11-23T18:16:44:119600"
 VERSION = "1.38.0"
-DESCRIPTION = ""
+DESCRIPTION = "devices, deliveries, notification opens and message templates"
 
 
 async def forwards():

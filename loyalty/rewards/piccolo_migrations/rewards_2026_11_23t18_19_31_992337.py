@@ -29,7 +29,7 @@ class Member(Table, tablename="member", schema=None):
 
 ID = "2026-11-23T18:19:31:992337"
 VERSION = "1.38.0"
-DESCRIPTION = ""
+DESCRIPTION = "coupons, the reward catalogue and checkout redemptions"
 
 
 async def forwards():

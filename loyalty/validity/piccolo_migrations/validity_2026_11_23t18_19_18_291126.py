@@ -7,7 +7,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-23T18:19:18:291126"
 VERSION = "1.38.0"
-DESCRIPTION = ""
+DESCRIPTION = "balance summary runs"
 
 
 async def forwards():
