@@ -60,6 +60,17 @@ _NAMES = {
     "test_send": "testSendTemplate",
     "login": "staffLogin",
     "logout": "staffLogout",
+    "erase": "eraseMember",
+    "create": "createWebhook",
+    "remove": "deleteWebhook",
+    "deliveries": "listWebhookDeliveries",
+    "test_event": "sendWebhookTestEvent",
+    "resume": "resumeWebhook",
+    "resend": "resendWebhookDelivery",
+    "my_orders": "getMyOrders",
+    "ways_to_earn": "getWaysToEarn",
+    "config": "getWidgetConfig",
+    "sms_inbound": "receiveSms",
 }
 _RESERVED = {"request", "state", "scope", "headers", "cookies", "query", "body", "socket"}
 
@@ -123,8 +134,9 @@ def _handlers(app: Litestar) -> list[tuple[HTTPRoute, HTTPRouteHandler]]:
 def _operation_id(handler: HTTPRouteHandler, taken: Counter[str], route: HTTPRoute) -> str:
     name = _NAMES.get(handler.handler_name) or _camel(handler.handler_name)
     if taken[name] > 1:  # two handlers share a name: qualify by the path's static parts
-        parts = [p for p in re.split(r"[/{}_-]", route.path) if p and p not in ("v1",)]
-        name += "".join(p[:1].upper() + p[1:] for p in parts if "{" not in p)
+        static = re.sub(r"\{[^}]*\}", "", route.path)  # drop path parameters, typed or not
+        parts = [p for p in re.split(r"[/_-]", static) if p and p not in ("v1",)]
+        name += "".join(p[:1].upper() + p[1:] for p in parts)
     return name
 
 

@@ -41,7 +41,7 @@ class AdminPrivacyController(Controller):
     dependencies = {"now": Provide(provide_now), "me": Provide(provide_staff)}
     security = [{"staffToken": []}]
 
-    @get("/{customer_id:str}/export", guards=[allow("members.read")])
+    @get("/{customer_id:str}/export", guards=[allow("members.read")], operation_id="exportMember")
     async def export(self, customer_id: PathId, now: Now) -> ExportOut:
         """Everything held about the member, as one JSON document (GDPR access request)."""
         return await export_out(customer_id, now)
@@ -53,7 +53,7 @@ class MePrivacyController(Controller):
     dependencies = {"customer_id": Provide(provide_customer_id), "now": Provide(provide_now)}
     security = [{"shopperJWT": []}]
 
-    @get("/")
+    @get("/", operation_id="exportMe")
     async def export(self, customer_id: CustomerId, now: Now) -> ExportOut:
         """Everything the engine holds about me, as one JSON document."""
         return await export_out(customer_id, now)

@@ -22,6 +22,7 @@ from api.deps import (
     verify_shop_signature,
 )
 from api.me import balance_of, credit_out
+from api.openapi import ERRORS
 from loyalty import members, order_history
 from loyalty.rewards import codes, reach
 from loyalty.sms import consent, till
@@ -168,7 +169,13 @@ class SmsAdminController(Controller):
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-@post("/v1/sms/inbound", status_code=200, tags=["sms"], dependencies={"now": Provide(provide_now)})
+@post(
+    "/v1/sms/inbound",
+    status_code=200,
+    tags=["sms"],
+    dependencies={"now": Provide(provide_now)},
+    opt={ERRORS: (400, 401, 413)},  # form body; X-Twilio-Signature checked in the handler
+)
 async def sms_inbound(request: Request[Any, Any, Any], now: Now) -> Response[str]:
     """Twilio's webhook for messages texted to the shop's number: STOP opts the number out,
     START back in. Signed with ``X-Twilio-Signature`` (401 when it does not match)."""
