@@ -12,7 +12,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from loyalty.db import TRANSIENT_ERRORS
+from loyalty.db import CONNECTION_ERRORS, TRANSIENT_ERRORS
 from loyalty.errors import DomainError
 
 log = logging.getLogger("loyalty.api")
@@ -68,9 +68,20 @@ def transient_error(request: Request[Any, Any, Any], exc: Exception) -> Response
     return response
 
 
+def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database connection was lost (a terminated backend, a restart, a full pool) and the
+    retry did not clear it: the transaction did not commit, or committed an idempotent
+    change that the same request will find done; either way sending it again is safe."""
+    log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+    response = error_response(503, "unavailable", "the database is briefly unavailable; retry")
+    response.headers["Retry-After"] = "2"
+    return response
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error,
     **{error: transient_error for error in TRANSIENT_ERRORS},
+    **{error: database_unavailable for error in CONNECTION_ERRORS},
     HTTPException: http_error,
     Exception: unexpected_error,
 }

@@ -22,6 +22,9 @@ from loyalty.embedded import Servers
 from loyalty.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("loyalty")
+GRACE_S = 2
+"""On SIGTERM, requests in flight get this long to finish; then the process stops anyway
+(with the pool's own 2 s close it is down well within 5 s, even with a dead database)."""
 
 
 def with_servers(settings: Settings) -> tuple[Settings, Servers | None]:
@@ -81,7 +84,14 @@ async def serve(settings: Settings, *, worker: bool, demo: bool) -> None:
     redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
     app = create_app(settings, redis=redis, manage_resources=False)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", lifespan="on")
+        uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            lifespan="on",
+            timeout_graceful_shutdown=GRACE_S,
+        )
     )
     tasks = [asyncio.create_task(server.serve())]
     arq_worker = build_worker(settings, manage_pool=False) if worker else None
@@ -110,7 +120,13 @@ async def _serve_on(settings: Settings, sock: socket.socket) -> None:
     from api.app import create_app
 
     app = create_app(settings)
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=GRACE_S,
+    )
     await uvicorn.Server(config).serve(sockets=[sock])
 
 

@@ -1,0 +1,92 @@
+"""Helpers of the chaos tests: ports, subprocesses of the real commands, killing backends."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+
+from loyalty.embedded import free_port
+from loyalty.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def port() -> int:
+    """A free port, inside ``LOYALTY_TEST_PORTS`` (``9200-9299``) when a shared machine sets
+    one, else any free port."""
+    span = os.environ.get("LOYALTY_TEST_PORTS", "")
+    if not span:
+        return free_port()
+    low, high = (int(p) for p in span.split("-"))
+    for candidate in range(low + os.getpid() % (high - low + 1), high + 1):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return candidate
+    return free_port()
+
+
+def command_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a ``loyalty`` subprocess aimed at the test's database and Redis."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith("LOYALTY_")}
+    return {
+        **keep,
+        "DATABASE_URL": str(settings.database_url),
+        "REDIS_URL": str(settings.redis_url),
+        "LOYALTY_SHOP_SECRET": settings.shop_secret,
+        "LOYALTY_JWT_SECRET": settings.jwt_secret,
+        "LOYALTY_DATA_DIR": str(ROOT / ".data" / "chaos"),
+        **extra,
+    }
+
+
+@asynccontextmanager
+async def command(
+    args: list[str], env: dict[str, str], log: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``python -m loyalty.cli ARGS``, killed at the end if still running."""
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "loyalty.cli", *args, cwd=ROOT, env=env, stdout=out, stderr=out
+        )
+    try:
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def kill_backends(database_url: str) -> int:
+    """Terminate every other session on the database (the pools of the API or worker)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        killed = await conn.fetchval(
+            """SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+               WHERE datname = current_database() AND pid <> pg_backend_pid()"""
+        )
+    finally:
+        await conn.close()
+    return int(killed or 0)
+
+
+async def wait_for(check: object, timeout_s: float = 20.0) -> None:
+    """Until ``await check()`` is truthy (an exception counts as not yet)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        try:
+            if await check():  # type: ignore[operator]
+                return
+        except Exception:  # not up yet
+            pass
+        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
+        await asyncio.sleep(0.05)
