@@ -75,7 +75,7 @@ async def serve(settings: Settings, *, worker: bool, demo: bool) -> None:
     from arq.connections import RedisSettings
 
     from api.app import create_app
-    from jobs.worker import build_worker
+    from jobs.worker import keep_working
     from loyalty.notify import localfakes
 
     await prepare(settings, demo=demo)
@@ -94,17 +94,14 @@ async def serve(settings: Settings, *, worker: bool, demo: bool) -> None:
         )
     )
     tasks = [asyncio.create_task(server.serve())]
-    arq_worker = build_worker(settings, manage_pool=False) if worker else None
-    if arq_worker is not None:
-        tasks.append(asyncio.create_task(arq_worker.async_run()))
+    if worker:  # reconnects by itself when Redis goes away; the API goes on meanwhile
+        tasks.append(asyncio.create_task(keep_working(settings, manage_pool=False)))
     print_banner(settings)
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
         server.should_exit = True
-        if arq_worker is not None:
-            await arq_worker.close()
-        for task in tasks:
+        for task in tasks[1:]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await redis.aclose()
@@ -288,9 +285,9 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _worker(settings: Settings) -> None:
-    from jobs.worker import build_worker
+    from jobs.worker import keep_working
 
-    await build_worker(settings).async_run()
+    await keep_working(settings)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from loyalty.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def port() -> int:
+def port(avoid: frozenset[int] = frozenset()) -> int:
     """A free port, inside ``LOYALTY_TEST_PORTS`` (``9200-9299``) when a shared machine sets
     one, else any free port."""
     span = os.environ.get("LOYALTY_TEST_PORTS", "")
@@ -26,6 +26,8 @@ def port() -> int:
         return free_port()
     low, high = (int(p) for p in span.split("-"))
     for candidate in range(low + os.getpid() % (high - low + 1), high + 1):
+        if candidate in avoid:
+            continue
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", candidate))
@@ -90,3 +92,21 @@ async def wait_for(check: object, timeout_s: float = 20.0) -> None:
             pass
         assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
         await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def redis_server(port: int, folder: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    """A throw-away ``redis-server`` on ``port`` (no persistence), killed at the end."""
+    proc = await asyncio.create_subprocess_exec(
+        "redis-server",
+        *("--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
+        *("--dir", str(folder)),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
