@@ -30,6 +30,7 @@ EVENTS = (
     "birthday",
     "referral_success",
     "balance_summary",
+    "referral_reversed",
 )
 
 

@@ -40,10 +40,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from loyalty import db
+from loyalty import db, program
 from loyalty.notify import devices, templates
+from loyalty.validity import dates
 from push.content import (
     DeliveryResult,
     EmailMessage,
@@ -52,6 +52,7 @@ from push.content import (
     PushSender,
     failed,
 )
+from schemas.program import QuietHours
 
 log = logging.getLogger("loyalty.notify")
 
@@ -99,8 +100,9 @@ class Policy:
     max_attempts: int = 6
     backoff_base_s: float = 30.0
     backoff_cap_s: float = 3600.0
-    quiet_start_hour: int = 22
-    quiet_end_hour: int = 8
+    quiet_hours: QuietHours | None = field(default_factory=QuietHours)
+    """The program's (``ProgramRules.quiet_hours``), set at the start of each pass."""
+    program_zone: str = "Europe/Oslo"
     budget_s: float = 50.0
     requeue_s: float = 30.0
 
@@ -168,7 +170,8 @@ async def run(
     senders: Senders, *, now: datetime, deep_link: str, policy: Policy | None = None
 ) -> dict[str, int]:
     """Deliver everything due at ``now``; returns counts of outcomes for the log."""
-    policy = policy or Policy()
+    rules = await program.get_rules()
+    policy = replace(policy or Policy(), quiet_hours=rules.quiet_hours, program_zone=rules.timezone)
     totals: Counter[str] = Counter()
     started = time.monotonic()
     while time.monotonic() - started < policy.budget_s:
@@ -338,20 +341,26 @@ def _plan_staff(note: Note, staff: list[str]) -> list[Planned]:
 
 
 def quiet_hours_end(timezone: str | None, now: datetime, policy: Policy) -> datetime | None:
-    """When the member's night ends, if it is night where they are (unknown zone: never)."""
-    if not timezone:
+    """When the quiet hours end, if they are on now where the member is (their zone, else
+    the program's); ``None`` when pushes may go out now."""
+    quiet = policy.quiet_hours
+    if quiet is None:
         return None
-    try:
-        local = now.astimezone(ZoneInfo(timezone))
-    except (ZoneInfoNotFoundError, ValueError):
+    local = now.astimezone(dates.zone(timezone, policy.program_zone))
+    start, end = _minute_of_day(quiet.start), _minute_of_day(quiet.end)
+    minute = local.hour * 60 + local.minute
+    inside = (minute >= start or minute < end) if start > end else start <= minute < end
+    if not inside:
         return None
-    start, end = policy.quiet_start_hour, policy.quiet_end_hour
-    if not (local.hour >= start or local.hour < end):
-        return None
-    morning = local.replace(hour=end, minute=0, second=0, microsecond=0)
-    if local.hour >= start:
+    morning = local.replace(hour=end // 60, minute=end % 60, second=0, microsecond=0)
+    if morning <= local:
         morning += timedelta(days=1)
     return morning.astimezone(now.tzinfo)
+
+
+def _minute_of_day(hh_mm: str) -> int:
+    hours, minutes = hh_mm.split(":")
+    return int(hours) * 60 + int(minutes)
 
 
 async def _insert(rows: list[Planned], now: datetime) -> None:

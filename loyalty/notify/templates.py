@@ -63,6 +63,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "birthday": BASE | {"points"},
     "referral_success": BASE | {"points", "friend_name"},
     "balance_summary": BASE,
+    "referral_reversed": BASE | {"points"},
 }
 CODE_EVENTS = frozenset({"coupon_issued", "reward_unlocked"})
 """Events whose email must carry the coupon code (the product promises it)."""
