@@ -67,6 +67,8 @@ own Message-ID (``<d<id>.n<notification>@domain>``). A channel not listed (one w
 cannot be told apart, such as SMS) records it ``failed: interrupted`` instead."""
 T = TypeVar("T")
 R = TypeVar("R")
+SUPERSEDED = "superseded"
+CHANNELS = ("push", "email")
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +207,9 @@ async def process(
     ids = [n.id for n in notes]
     members = await _members({n.member for n in notes if n.member is not None})
     await _mark_interrupted(ids, now, policy)
-    await plan(notes, members, now=now, policy=policy)
+    stale = await _superseded(ids)
+    await _withdraw(stale, now)
+    await plan(notes, members, now=now, policy=policy, withdrawn=stale)
     due = await _due(ids, now)
     batch = Batch(
         notes={n.id: n for n in notes},
@@ -231,9 +235,15 @@ async def process(
 
 
 async def plan(
-    notes: list[Note], members: dict[int, dict[str, Any]], *, now: datetime, policy: Policy
+    notes: list[Note],
+    members: dict[int, dict[str, Any]],
+    *,
+    now: datetime,
+    policy: Policy,
+    withdrawn: frozenset[int] = frozenset(),
 ) -> int:
-    """Insert the delivery rows of notifications not planned yet; returns how many."""
+    """Insert the delivery rows of notifications not planned yet (``withdrawn`` ones get
+    ``skipped: superseded`` rows); returns how many."""
     ids = [n.id for n in notes]
     planned = {
         r["notification"]
@@ -249,13 +259,17 @@ async def plan(
     rows = [
         row
         for n in todo
-        for row in plan_one(
-            n,
-            members.get(n.member or 0),
-            phones.get(n.member or 0, []),
-            staff=staff,
-            now=now,
-            policy=policy,
+        for row in (
+            [Planned(n.id, n.member, c, "", "skipped", reason=SUPERSEDED) for c in CHANNELS]
+            if n.id in withdrawn
+            else plan_one(
+                n,
+                members.get(n.member or 0),
+                phones.get(n.member or 0, []),
+                staff=staff,
+                now=now,
+                policy=policy,
+            )
         )
     ]
     await _insert(rows, now)
@@ -415,6 +429,34 @@ async def _admin_emails() -> list[str]:
         "SELECT email FROM staff_user WHERE role = 'admin' AND active ORDER BY email"
     )
     return [r["email"] for r in rows]
+
+
+async def _superseded(ids: list[int]) -> frozenset[int]:
+    """Expiry reminders whose date the member no longer faces (a later order moved the
+    rolling date, or the lots of that date are spent): withdrawn rather than naming a date
+    that is no longer true."""
+    rows = await db.fetch(
+        """SELECT n.id FROM notification n JOIN member m ON m.id = n.member
+           WHERE n.id = ANY($1::bigint[]) AND n.event = 'points_expiring'
+             AND m.points_expire_at IS DISTINCT FROM (n.data->>'expires_at')::timestamptz
+             AND NOT EXISTS (
+                 SELECT 1 FROM point_lot l WHERE l.member = m.id AND l.remaining > 0
+                   AND l.expires_at = (n.data->>'expires_at')::timestamptz)""",
+        ids,
+    )
+    return frozenset(r["id"] for r in rows)
+
+
+async def _withdraw(ids: frozenset[int], now: datetime) -> None:
+    """Rows of withdrawn notifications still waiting (quiet hours, retries) are not sent."""
+    if ids:
+        await db.execute(
+            """UPDATE delivery SET status = 'skipped', reason = $3, updated_at = $2
+               WHERE notification = ANY($1::bigint[]) AND status IN ('queued', 'retry')""",
+            sorted(ids),
+            now,
+            SUPERSEDED,
+        )
 
 
 # -- sending -----------------------------------------------------------------------------------
