@@ -114,10 +114,11 @@ def build_worker(
 async def keep_working(
     settings: Settings, *, clock: Clock | None = None, manage_pool: bool = True
 ) -> None:
-    """Run the worker for good: when Redis goes away (a restart, a network cut) the worker is
-    wound down and built again, waiting 1, 2, 4 ... 30 s between attempts, instead of
-    exiting. Each new worker sweeps the outbox at once, so what was written meanwhile (the API
-    keeps accepting requests; its kicks are lost) goes out as soon as Redis is back."""
+    """Run the worker for good: when Redis goes away (a restart, a network cut), or the worker
+    stops on any other error, it is wound down and built again, waiting 1, 2, 4 ... 30 s
+    between attempts, instead of exiting. Each new worker sweeps the outbox at once, so what
+    was written meanwhile (the API keeps accepting requests; its kicks are lost) goes out as
+    soon as Redis is back."""
     if manage_pool:
         assert settings.database_url
         db.configure(settings.database_url)
@@ -130,10 +131,12 @@ async def keep_working(
             try:
                 await worker.async_run()
                 return
-            except REDIS_LOST as exc:
+            except (Exception, asyncio.CancelledError) as exc:
+                if _cancelled_from_outside(exc):
+                    raise
                 if time.monotonic() - started > STEADY_S:
                     delay = BACKOFF_S[0]
-                log.warning("redis unavailable (%s); worker reconnects in %.0f s", exc, delay)
+                _log_stop(exc, delay)
             finally:
                 await _wind_down(worker)
             await asyncio.sleep(delay)
@@ -141,6 +144,21 @@ async def keep_working(
     finally:
         if manage_pool:
             await db.close_pool()
+
+
+def _cancelled_from_outside(exc: BaseException) -> bool:
+    """A cancellation of this supervisor (shutdown), as opposed to one that escaped a job."""
+    task = asyncio.current_task()
+    return isinstance(exc, asyncio.CancelledError) and task is not None and task.cancelling() > 0
+
+
+def _log_stop(exc: BaseException, delay: float) -> None:
+    """Redis going away is expected (a warning); anything else that stopped the worker (a job
+    failing to report to a dying Redis surfaces as its own error) gets its traceback."""
+    if isinstance(exc, REDIS_LOST):
+        log.warning("redis unavailable (%s); worker reconnects in %.0f s", exc, delay)
+    else:
+        log.warning("worker stopped (%r); restarting in %.0f s", exc, delay, exc_info=exc)
 
 
 async def _wind_down(worker: Worker, grace_s: float = 3.0) -> None:

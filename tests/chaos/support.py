@@ -110,3 +110,13 @@ async def redis_server(port: int, folder: Path) -> AsyncIterator[asyncio.subproc
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+def daytime_zone() -> str:
+    """A time zone where it is day now: tests on real time must not meet the quiet hours."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    zones = ("UTC", "Asia/Tokyo", "America/New_York", "Asia/Kolkata", "America/Los_Angeles")
+    now = datetime.now(UTC)
+    return next(z for z in zones if 9 <= now.astimezone(ZoneInfo(z)).hour < 20)

