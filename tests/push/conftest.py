@@ -68,6 +68,5 @@ async def apns_sender(apns_server: FakeApns) -> AsyncIterator[ApnsSender]:
 
 @pytest.fixture
 def smtp_sender(smtp: FakeSmtp) -> SmtpSender:
-    return SmtpSender(
-        smtp.host, smtp.port, sender="Shop <loyalty@shop.example>", tls="none", timeout_s=TIMEOUT_S
-    )
+    return SmtpSender(smtp.host, smtp.port, sender="Shop <loyalty@shop.example>", tls="none",
+                      timeout_s=TIMEOUT_S)
