@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis.exceptions
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from loyalty.db import TRANSIENT_ERRORS
+from loyalty.db import CONNECTION_ERRORS, TRANSIENT_ERRORS
 from loyalty.errors import DomainError
 
 log = logging.getLogger("loyalty.api")
@@ -73,9 +74,23 @@ def transient_error(request: Request[Any, Any, Any], exc: Exception) -> Response
     return response
 
 
+def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database connection was lost (a terminated backend, a restart, a full pool) and the
+    retry did not clear it, or Redis is down for a request that needs it (the checkout's
+    rate limit): nothing half-done is left (the transaction did not commit, or committed an
+    idempotent change the same request will find done), so sending it again is safe."""
+    log.warning("storage unavailable on %s %s: %r", request.method, request.url.path, exc)
+    response = error_response(503, "unavailable", "a storage server is briefly unavailable; retry")
+    response.headers["Retry-After"] = "2"
+    return response
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error,
     **{error: transient_error for error in TRANSIENT_ERRORS},
+    **{error: database_unavailable for error in CONNECTION_ERRORS},
+    redis.exceptions.ConnectionError: database_unavailable,
+    redis.exceptions.TimeoutError: database_unavailable,
     HTTPException: http_error,
     Exception: unexpected_error,
 }

@@ -8,7 +8,7 @@ SKIP LOCKED, plan, render per locale, send, record) ``--parallel`` times concurr
 concurrent ``deliver`` jobs of one worker process would, until the outbox is empty. Providers
 are the loopback fakes in a subprocess (``python -m loyalty.fakes``); ``--skip`` uses senders
 that answer "not configured" instead, which leaves only our own cost (database and
-rendering). ``--email`` gives every member an address (SMTP is one connection per chunk and
+rendering). ``--email`` gives every member an address (SMTP is one kept connection and
 one message at a time, so it dominates). The last line is
 ``notifications_per_s=<n> pushes_per_s=<n> rss_mb=<n>``.
 """

@@ -35,6 +35,7 @@ EVENTS = (
     "referral_success",
     "balance_summary",
     "pos_welcome",
+    "referral_reversed",
 )
 
 

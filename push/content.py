@@ -37,12 +37,17 @@ class PushMessage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class EmailMessage(msgspec.Struct, frozen=True, kw_only=True):
-    """One email to one address; always sent as text plus HTML alternatives."""
+    """One email to one address; always sent as text plus HTML alternatives.
+
+    ``message_id`` is the left part of the Message-ID header when given (the same on a
+    re-send, so mail systems and people can tell a copy); the sender adds its domain.
+    """
 
     to: str
     subject: str
     text: str
     html: str
+    message_id: str | None = None
 
 
 class SmsMessage(msgspec.Struct, frozen=True, kw_only=True):

@@ -49,6 +49,7 @@ def fcm_wire(msg: PushMessage) -> dict[str, Any]:
     apns_headers = {"apns-priority": "10", "apns-push-type": "alert"}
     if msg.collapse_key is not None:
         android["collapse_key"] = msg.collapse_key
+        android["notification"]["tag"] = msg.collapse_key  # replaces one already shown
         apns_headers["apns-collapse-id"] = msg.collapse_key
     return {
         "notification": {"title": msg.title, "body": msg.body},
@@ -101,7 +102,9 @@ def _android_config(msg: PushMessage) -> messaging.AndroidConfig:
     return messaging.AndroidConfig(
         priority="high",
         collapse_key=msg.collapse_key,
-        notification=messaging.AndroidNotification(click_action=msg.deep_link, sound=DEFAULT_SOUND),
+        notification=messaging.AndroidNotification(
+            click_action=msg.deep_link, sound=DEFAULT_SOUND, tag=msg.collapse_key
+        ),
     )
 
 

@@ -1,4 +1,5 @@
-"""Email through SMTP with aiosmtplib: one connection per batch, text plus HTML per message.
+"""Email through SMTP with aiosmtplib: one connection kept between batches (the delivery
+worker hands over one message at a time), text plus HTML per message.
 
 Replies are sorted like push answers: 4xx is temporary (``retry``), a 5xx refusal of the
 recipient or message is final (``failed``), and a lost or slow connection retries the
@@ -7,9 +8,11 @@ message and everything after it in the batch.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import logging
 import ssl
+import time
 from collections.abc import Sequence
 from email.message import EmailMessage as MimeMessage
 from typing import Literal
@@ -27,6 +30,7 @@ TLS_MODES: dict[str, TlsMode] = {
     "false": "none", "0": "none", "no": "none", "off": "none",
 }
 DEFAULT_RETRY_AFTER_S = 300.0
+IDLE_CHECK_S = 10.0
 
 
 def parse_tls_mode(value: str | None) -> TlsMode:
@@ -57,24 +61,52 @@ class SmtpSender:
         self._tls = tls
         self._timeout_s = timeout_s
         self._tls_context = tls_context
+        self._open: aiosmtplib.SMTP | None = None
+        self._last_used = 0.0
+        self._lock = asyncio.Lock()
 
     async def send(self, batch: Sequence[EmailMessage]) -> list[DeliveryResult]:
-        """Send every message over one connection; one result per message, in order."""
+        """Send every message over the kept connection; one result per message, in order."""
         if not batch:
             return []
-        client = self._client()
-        try:
-            await client.connect()
-        except (aiosmtplib.SMTPException, OSError) as error:
-            log.warning("SMTP connect to %s:%s failed: %s", self.host, self.port, error)
-            return [retry(m.to, f"smtp_connect: {error}", DEFAULT_RETRY_AFTER_S) for m in batch]
-        try:
-            return await self._send_all(client, batch)
-        finally:
-            await _quit(client)
+        async with self._lock:
+            try:
+                client = await self._connection()
+            except (aiosmtplib.SMTPException, OSError) as error:
+                log.warning("SMTP connect to %s:%s failed: %s", self.host, self.port, error)
+                return [retry(m.to, f"smtp_connect: {error}", DEFAULT_RETRY_AFTER_S) for m in batch]
+            results = await self._send_all(client, batch)
+            self._last_used = time.monotonic()
+            if not client.is_connected or any(_connection_lost(r) for r in results):
+                await self._drop()
+            return results
 
     async def close(self) -> None:
-        """Nothing to release: connections live for one batch."""
+        """Say QUIT on the kept connection."""
+        async with self._lock:
+            await self._drop()
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        """The kept connection, checked with NOOP after ``IDLE_CHECK_S`` of silence (servers
+        drop idle clients), or a new one."""
+        client = self._open
+        if client is not None and client.is_connected:
+            if time.monotonic() - self._last_used < IDLE_CHECK_S:
+                return client
+            try:
+                await client.noop()
+                return client
+            except (aiosmtplib.SMTPException, OSError):
+                await self._drop()
+        client = self._client()
+        await client.connect()
+        self._open = client
+        return client
+
+    async def _drop(self) -> None:
+        client, self._open = self._open, None
+        if client is not None:
+            await _quit(client)
 
     def _client(self) -> aiosmtplib.SMTP:
         return aiosmtplib.SMTP(
@@ -116,10 +148,18 @@ class SmtpSender:
         mime["Subject"] = msg.subject
         mime["Date"] = email.utils.formatdate(localtime=False, usegmt=True)
         address = email.utils.parseaddr(self.sender)[1]  # "Shop <a@b>" or plain "a@b"
-        mime["Message-ID"] = email.utils.make_msgid(domain=address.rpartition("@")[2] or None)
+        domain = address.rpartition("@")[2] or None
+        if msg.message_id:
+            mime["Message-ID"] = f"<{msg.message_id}@{domain or 'localhost'}>"
+        else:
+            mime["Message-ID"] = email.utils.make_msgid(domain=domain)
         mime.set_content(msg.text)
         mime.add_alternative(msg.html, subtype="html")
         return mime
+
+
+def _connection_lost(result: DeliveryResult) -> bool:
+    return result.reason == "timeout" or result.reason.startswith("smtp: ")
 
 
 def _refused(key: str, error: aiosmtplib.SMTPResponseException) -> DeliveryResult:

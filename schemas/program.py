@@ -74,6 +74,15 @@ class BalanceSummary(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     day: Annotated[int, Meta(ge=1, le=28)] = 1
 
 
+class QuietHours(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """No pushes from ``start`` to ``end`` (``HH:MM``, may span midnight) in the member's
+    local time, or the program's when the member's zone is unknown: marketing pushes are
+    skipped, the others wait for ``end``. ``null`` in the program turns the rule off."""
+
+    start: Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "22:00"
+    end: Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "08:00"
+
+
 CapPeriod = Literal["day", "month", "ever"]
 
 
@@ -194,6 +203,7 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         msgspec.field(default_factory=lambda: ["en", "nb"])
     )
     activity: ActivityRules = msgspec.field(default_factory=ActivityRules)
+    quiet_hours: QuietHours | None = msgspec.field(default_factory=QuietHours)
 
     def validate(self) -> None:
         """Cross-field checks msgspec's per-field constraints cannot express."""
@@ -206,6 +216,8 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         _check(self.default_locale in self.locales, "default_locale", "one of locales")
         _check(_valid_timezone(self.timezone), "timezone", "an IANA time zone")
         _check(_valid_region(self.country), "country", "an ISO 3166 country code such as NO")
+        quiet = self.quiet_hours
+        _check(quiet is None or quiet.start != quiet.end, "quiet_hours.end", "not equal to start")
         offsets = self.validity.reminder_days
         _check(len(set(offsets)) == len(offsets), "validity.reminder_days", "distinct offsets")
         weekly = self.summary.every == "week"

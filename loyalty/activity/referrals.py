@@ -9,7 +9,8 @@
   a coupon) and the friend (a coupon or points); otherwise the referral is void. A later order
   never decides again.
 - A refund or cancellation that takes that order below the minimum takes both rewards back
-  (points debited, even into a negative balance like any clawback; unused coupons voided).
+  (points debited, even into a negative balance like any clawback; unused coupons voided),
+  and tells the referrer (``referral_reversed``).
 
 Reactions (``loyalty.reactions``, priority 30): :func:`from_profile` to the shop's customer
 PUT, :func:`from_order` to an order that advanced; neither the member nor the order code
@@ -315,3 +316,11 @@ async def _reverse(ref: dict[str, Any], now: datetime) -> None:
         ref["id"],
         now,
     )
+    if ref["referrer_points"] or ref["referrer_coupon_id"] is not None:
+        await outbox.enqueue(  # the referrer learns why their reward went
+            "referral_reversed",
+            member_id=ref["referrer"],
+            dedupe_key=f"{key}:referrer:reversed",
+            now=now,
+            data={"points": ref["referrer_points"] or 0, "referral_id": ref["id"]},
+        )

@@ -145,6 +145,20 @@ EN: dict[str, Shipped] = {
             "Earned in total: {{ lifetime|number }} points",
         ),
     ),
+    "referral_reversed": Shipped(
+        "Your referral reward was withdrawn",
+        "Your friend's first order was refunded, so "
+        "{% if points %}the {{ points|number }} points for it were taken back."
+        "{% else %}its reward was withdrawn.{% endif %}",
+        "Your referral reward was withdrawn",
+        (
+            "Your friend's first order, the one that earned you a referral reward, was "
+            "cancelled or refunded.",
+            "{% if points %}The {{ points|number }} points it gave you were taken back."
+            "{% else %}The reward coupon it gave you can no longer be used.{% endif %}",
+            _BALANCE["en"],
+        ),
+    ),
 }
 
 NB: dict[str, Shipped] = {
@@ -258,6 +272,20 @@ NB: dict[str, Shipped] = {
             "Tilgjengelig: {{ available|number }} poeng",
             "Brukt: {{ spent|number }} poeng",
             "Opptjent totalt: {{ lifetime|number }} poeng",
+        ),
+    ),
+    "referral_reversed": Shipped(
+        "Vervebelønningen din er trukket tilbake",
+        "Vennen din fikk refundert sin første ordre, så "
+        "{% if points %}de {{ points|number }} poengene for den er trukket tilbake."
+        "{% else %}belønningen er trukket tilbake.{% endif %}",
+        "Vervebelønningen din er trukket tilbake",
+        (
+            "Den første ordren til vennen din, den som ga deg en vervebelønning, ble "
+            "kansellert eller refundert.",
+            "{% if points %}De {{ points|number }} poengene du fikk, er trukket tilbake."
+            "{% else %}Rabattkupongen du fikk, kan ikke lenger brukes.{% endif %}",
+            _BALANCE["nb"],
         ),
     ),
 }

@@ -10,18 +10,22 @@ One pass (:func:`run`) repeats until nothing is due:
    (email) and per phone number (sms, for the events ``loyalty.sms.planning`` names), or a
    ``skipped`` row saying why not (no consent, no device, no email, quiet hours). The
    unique key (notification, channel, target) makes planning twice plan once.
-3. **Send** each provider's due rows in chunks. Before a chunk goes out its rows move to
-   ``sending`` (committed: the intent), and only rows this worker moved are sent.
-4. **Record** every result: ``sent``, ``failed`` (the provider's reason), ``pruned`` (the
-   device row is deleted), ``skipped`` (no provider configured) or ``retry`` (due again after
-   Retry-After, or exponential backoff with jitter for 5xx and timeouts; ``failed`` after
-   ``max_attempts``). A notification is ``done`` when no row is left to send; otherwise it
-   is due again when its earliest retry is.
+3. **Send** each provider's due rows through a few lanes (16 for push, 1 for SMTP), one
+   message at a time per lane: the row moves to ``sending`` (committed: the intent) just
+   before its message leaves, and only rows this worker moved are sent.
+4. **Record** each result as soon as the provider answers, before the lane takes the next:
+   ``sent``, ``failed`` (the provider's reason), ``pruned`` (the device row is deleted),
+   ``skipped`` (no provider configured) or ``retry`` (due again after Retry-After, or
+   exponential backoff with jitter for 5xx and timeouts; ``failed`` after ``max_attempts``).
+   A notification is ``done`` when no row is left to send; otherwise it is due again when
+   its earliest retry is. Marks and outcomes of concurrent lanes share one statement.
 
-**Nothing is sent twice when a worker dies.** A row found still ``sending`` by the next claim
-may or may not have reached the provider, so it is never resent: it is recorded ``failed``
-with reason ``interrupted`` (at most once). Only the chunk in flight at the moment of death
-is affected; everything planned but not yet sending is sent by the next worker. If the old
+**A worker that dies loses nothing and misrecords nothing beyond its lanes.** Only the
+messages truly in flight at the moment of death (at most one per lane) are left ``sending``;
+everything answered is recorded, everything not started is still ``queued``. The next claim
+re-sends the in-flight ones of :data:`RESENT_WHEN_INTERRUPTED` channels under the same
+collapse id (push) or Message-ID (email), so a copy that did arrive is replaced or recognised,
+and records those of other channels ``failed: interrupted`` (never sent twice). If the old
 worker was only slow, its real result still overwrites ``interrupted`` when it arrives.
 """
 
@@ -32,16 +36,16 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from loyalty import db
+from loyalty import db, program
 from loyalty.notify import devices, templates
 from loyalty.sms import planning as sms_planning
+from loyalty.validity import dates
 from push.content import (
     DeliveryResult,
     EmailMessage,
@@ -50,8 +54,10 @@ from push.content import (
     PushSender,
     SmsMessage,
     SmsSender,
+    failed,
     skipped,
 )
+from schemas.program import QuietHours
 
 log = logging.getLogger("loyalty.notify")
 
@@ -59,6 +65,15 @@ MARKETING_EVENTS = frozenset({"balance_summary", "birthday"})
 """Events that need the member's marketing consent (``newsletter``) on both channels."""
 INTERRUPTED = "interrupted"
 OPEN_STATUSES = ("queued", "sending", "retry")
+RESENT_WHEN_INTERRUPTED = frozenset({"push", "email"})
+"""Channels whose message in flight when a worker died is sent again: a push carries its
+notification's collapse id (the phone replaces the first, shows one), an email its delivery's
+own Message-ID (``<d<id>.n<notification>@domain>``). A channel not listed (one whose copies
+cannot be told apart, such as SMS) records it ``failed: interrupted`` instead."""
+T = TypeVar("T")
+R = TypeVar("R")
+SUPERSEDED = "superseded"
+CHANNELS = ("push", "email", "sms")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,15 +114,22 @@ class Policy:
     """The knobs of delivery (defaults are production values; tests shrink some)."""
 
     claim_size: int = 500
-    chunk_size: int = 500
+    lanes: int = 16
+    """Messages in flight at once per provider (FCM and APNs multiplex over HTTP/2)."""
+    provider_lanes: Mapping[str, int] = field(default_factory=lambda: {"smtp": 1})
+    """Providers that take fewer: SMTP sends one message at a time on its one connection."""
     lease: timedelta = timedelta(minutes=5)
     max_attempts: int = 6
     backoff_base_s: float = 30.0
     backoff_cap_s: float = 3600.0
-    quiet_start_hour: int = 22
-    quiet_end_hour: int = 8
+    quiet_hours: QuietHours | None = field(default_factory=QuietHours)
+    """The program's (``ProgramRules.quiet_hours``), set at the start of each pass."""
+    program_zone: str = "Europe/Oslo"
     budget_s: float = 50.0
     requeue_s: float = 30.0
+
+    def lanes_for(self, provider: str) -> int:
+        return max(1, self.provider_lanes.get(provider, self.lanes))
 
 
 @dataclass(slots=True)
@@ -170,7 +192,8 @@ async def run(
     senders: Senders, *, now: datetime, deep_link: str, policy: Policy | None = None
 ) -> dict[str, int]:
     """Deliver everything due at ``now``; returns counts of outcomes for the log."""
-    policy = policy or Policy()
+    rules = await program.get_rules()
+    policy = replace(policy or Policy(), quiet_hours=rules.quiet_hours, program_zone=rules.timezone)
     totals: Counter[str] = Counter()
     started = time.monotonic()
     while time.monotonic() - started < policy.budget_s:
@@ -203,8 +226,10 @@ async def process(
     """One claimed batch: plan what is new, send what is due, settle each notification."""
     ids = [n.id for n in notes]
     members = await _members({n.member for n in notes if n.member is not None})
-    await _mark_interrupted(ids, now)
-    await plan(notes, members, now=now, policy=policy)
+    await _mark_interrupted(ids, now, policy)
+    stale = await _superseded(ids)
+    await _withdraw(stale, now)
+    await plan(notes, members, now=now, policy=policy, withdrawn=stale)
     due = await _due(ids, now)
     batch = Batch(
         notes={n.id: n for n in notes},
@@ -230,9 +255,15 @@ async def process(
 
 
 async def plan(
-    notes: list[Note], members: dict[int, dict[str, Any]], *, now: datetime, policy: Policy
+    notes: list[Note],
+    members: dict[int, dict[str, Any]],
+    *,
+    now: datetime,
+    policy: Policy,
+    withdrawn: frozenset[int] = frozenset(),
 ) -> int:
-    """Insert the delivery rows of notifications not planned yet; returns how many."""
+    """Insert the delivery rows of notifications not planned yet (``withdrawn`` ones get
+    ``skipped: superseded`` rows); returns how many."""
     ids = [n.id for n in notes]
     planned = {
         r["notification"]
@@ -248,13 +279,17 @@ async def plan(
     rows = [
         row
         for n in todo
-        for row in plan_one(
-            n,
-            members.get(n.member or 0),
-            phones.get(n.member or 0, []),
-            staff=staff,
-            now=now,
-            policy=policy,
+        for row in (
+            [Planned(n.id, n.member, c, "", "skipped", reason=SUPERSEDED) for c in CHANNELS]
+            if n.id in withdrawn
+            else plan_one(
+                n,
+                members.get(n.member or 0),
+                phones.get(n.member or 0, []),
+                staff=staff,
+                now=now,
+                policy=policy,
+            )
         )
     ]
     await _insert(rows, now)
@@ -352,20 +387,26 @@ def _plan_staff(note: Note, staff: list[str]) -> list[Planned]:
 
 
 def quiet_hours_end(timezone: str | None, now: datetime, policy: Policy) -> datetime | None:
-    """When the member's night ends, if it is night where they are (unknown zone: never)."""
-    if not timezone:
+    """When the quiet hours end, if they are on now where the member is (their zone, else
+    the program's); ``None`` when pushes may go out now."""
+    quiet = policy.quiet_hours
+    if quiet is None:
         return None
-    try:
-        local = now.astimezone(ZoneInfo(timezone))
-    except (ZoneInfoNotFoundError, ValueError):
+    local = now.astimezone(dates.zone(timezone, policy.program_zone))
+    start, end = _minute_of_day(quiet.start), _minute_of_day(quiet.end)
+    minute = local.hour * 60 + local.minute
+    inside = (minute >= start or minute < end) if start > end else start <= minute < end
+    if not inside:
         return None
-    start, end = policy.quiet_start_hour, policy.quiet_end_hour
-    if not (local.hour >= start or local.hour < end):
-        return None
-    morning = local.replace(hour=end, minute=0, second=0, microsecond=0)
-    if local.hour >= start:
+    morning = local.replace(hour=end // 60, minute=end % 60, second=0, microsecond=0)
+    if morning <= local:
         morning += timedelta(days=1)
     return morning.astimezone(now.tzinfo)
+
+
+def _minute_of_day(hh_mm: str) -> int:
+    hours, minutes = hh_mm.split(":")
+    return int(hours) * 60 + int(minutes)
 
 
 async def _insert(rows: list[Planned], now: datetime) -> None:
@@ -422,20 +463,56 @@ async def _admin_emails() -> list[str]:
     return [r["email"] for r in rows]
 
 
+async def _superseded(ids: list[int]) -> frozenset[int]:
+    """Expiry reminders whose date the member no longer faces (a later order moved the
+    rolling date, or the lots of that date are spent): withdrawn rather than naming a date
+    that is no longer true."""
+    rows = await db.fetch(
+        """SELECT n.id FROM notification n JOIN member m ON m.id = n.member
+           WHERE n.id = ANY($1::bigint[]) AND n.event = 'points_expiring'
+             AND m.points_expire_at IS DISTINCT FROM (n.data->>'expires_at')::timestamptz
+             AND NOT EXISTS (
+                 SELECT 1 FROM point_lot l WHERE l.member = m.id AND l.remaining > 0
+                   AND l.expires_at = (n.data->>'expires_at')::timestamptz)""",
+        ids,
+    )
+    return frozenset(r["id"] for r in rows)
+
+
+async def _withdraw(ids: frozenset[int], now: datetime) -> None:
+    """Rows of withdrawn notifications still waiting (quiet hours, retries) are not sent."""
+    if ids:
+        await db.execute(
+            """UPDATE delivery SET status = 'skipped', reason = $3, updated_at = $2
+               WHERE notification = ANY($1::bigint[]) AND status IN ('queued', 'retry')""",
+            sorted(ids),
+            now,
+            SUPERSEDED,
+        )
+
+
 # -- sending -----------------------------------------------------------------------------------
 
 
-async def _mark_interrupted(ids: list[int], now: datetime) -> None:
-    """Rows left ``sending`` by a worker that died: maybe sent, so never sent again."""
+async def _mark_interrupted(ids: list[int], now: datetime, policy: Policy) -> None:
+    """Rows left ``sending`` by a worker that died (at most one per lane): maybe sent. Those
+    of :data:`RESENT_WHEN_INTERRUPTED` go out again now, under the same collapse id or
+    Message-ID, while attempts remain; the rest are recorded ``failed: interrupted``."""
     status = await db.execute(
-        """UPDATE delivery SET status = 'failed', reason = $3, updated_at = $2
+        """UPDATE delivery SET updated_at = $2, reason = $3,
+               status = CASE WHEN channel = ANY($4::text[]) AND attempts < $5
+                             THEN 'retry' ELSE 'failed' END,
+               next_attempt_at = CASE WHEN channel = ANY($4::text[]) AND attempts < $5
+                                      THEN $2::timestamptz ELSE next_attempt_at END
            WHERE notification = ANY($1::bigint[]) AND status = 'sending'""",
         ids,
         now,
         INTERRUPTED,
+        sorted(RESENT_WHEN_INTERRUPTED),
+        policy.max_attempts,
     )
     if status != "UPDATE 0":
-        log.warning("%s deliveries were in flight when a worker stopped; not resent", status[7:])
+        log.warning("%s deliveries were in flight when a worker stopped", status[7:])
 
 
 async def _due(ids: list[int], now: datetime) -> list[Due]:
@@ -443,7 +520,7 @@ async def _due(ids: list[int], now: datetime) -> list[Due]:
         """SELECT id, notification, channel, provider, platform, target, locale, attempts
            FROM delivery WHERE notification = ANY($1::bigint[])
              AND (status = 'queued' OR (status = 'retry' AND next_attempt_at <= $2))
-           ORDER BY id""",
+           ORDER BY notification, id""",
         ids,
         now,
     )
@@ -465,39 +542,97 @@ async def _due(ids: list[int], now: datetime) -> list[Due]:
 async def _send_all(
     rows: list[Due], sender: PushSender | EmailSender | SmsSender, batch: Batch, policy: Policy
 ) -> Counter[str]:
+    """Send one provider's rows through ``policy.lanes_for`` lanes, one message at a time each.
+
+    A lane marks its message ``sending`` (committed) just before it leaves and records its
+    outcome as soon as the provider answers, before taking the next: a worker killed now
+    leaves ``sending`` only the messages truly in flight, at most one per lane. Marks and
+    outcomes of concurrent lanes are written together (:class:`GroupWrite`), so the per-message
+    bookkeeping costs about one statement per round of lanes, not one per message.
+    """
     counts: Counter[str] = Counter()
-    for start in range(0, len(rows), policy.chunk_size):
-        counts.update(
-            await _send_chunk(rows[start : start + policy.chunk_size], sender, batch, policy)
-        )
+    ready, broken = _build_all(rows, batch)
+
+    async def write_outcomes(outcomes: list[tuple[Due, DeliveryResult]]) -> list[None]:
+        counts.update(await record(outcomes, now=batch.now, policy=policy))
+        return [None] * len(outcomes)
+
+    async def write_marks(ids: list[int]) -> list[bool]:
+        owned = await _mark_sending(ids, batch.now)
+        return [i in owned for i in ids]
+
+    marks, outcomes = GroupWrite(write_marks), GroupWrite(write_outcomes)
+    if broken:
+        await _mark_sending([row.id for row, _ in broken], batch.now)
+        await write_outcomes(broken)
+    queue = iter(ready)
+
+    async def lane() -> None:
+        for row, msg in queue:
+            if await marks.submit(row.id):
+                [result] = await _send(sender, [(row, msg)])
+                await outcomes.submit((row, result))
+
+    width = min(policy.lanes_for(rows[0].provider), len(ready)) if rows else 0
+    await asyncio.gather(*(lane() for _ in range(width)))
     return counts
 
 
-async def _send_chunk(
-    rows: list[Due], sender: PushSender | EmailSender | SmsSender, batch: Batch, policy: Policy
-) -> Counter[str]:
-    """Render, record the intent, send, record the outcomes: one chunk of one provider."""
+def _build_all(
+    rows: list[Due], batch: Batch
+) -> tuple[
+    list[tuple[Due, PushMessage | EmailMessage | SmsMessage]], list[tuple[Due, DeliveryResult]]
+]:
+    """Render every row; bad copy fails its own row and never blocks the rest."""
     ready: list[tuple[Due, PushMessage | EmailMessage | SmsMessage]] = []
     broken: list[tuple[Due, DeliveryResult]] = []
     for row in rows:
         try:
             ready.append((row, build_message(row, batch)))
-        except Exception as exc:  # bad copy must not block the rest of the batch
-            broken.append(
-                (
-                    row,
-                    DeliveryResult(
-                        key=row.target, outcome="failed", reason=f"template_error: {exc}"
-                    ),
-                )
-            )
-    sending = await _mark_sending([row.id for row, _ in ready], batch.now)
-    ready = [(row, msg) for row, msg in ready if row.id in sending]
-    if broken:
-        await _mark_sending([row.id for row, _ in broken], batch.now)
-    results = await _send(sender, ready)
-    outcomes = [*zip([row for row, _ in ready], results, strict=True), *broken]
-    return await record(outcomes, now=batch.now, policy=policy)
+        except Exception as exc:
+            broken.append((row, failed(row.target, f"template_error: {exc}")))
+    return ready, broken
+
+
+class GroupWrite(Generic[T, R]):
+    """Items submitted one by one, written together: each caller waits until the write that
+    holds its item has committed (group commit). The first caller to find no write running
+    does the writing, for everyone who queues up meanwhile."""
+
+    def __init__(self, write: Callable[[list[T]], Awaitable[list[R]]]) -> None:
+        self._write = write
+        self._pending: list[tuple[T, asyncio.Future[R]]] = []
+        self._busy = False
+
+    async def submit(self, item: T) -> R:
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        if not self._busy:
+            self._busy = True
+            try:
+                await self._drain()
+            finally:
+                self._busy = False
+                self._fail_pending(RuntimeError("group write abandoned"))
+        return await future
+
+    async def _drain(self) -> None:
+        while self._pending:
+            taken, self._pending = self._pending, []
+            try:
+                results = await self._write([item for item, _ in taken])
+            except BaseException as exc:
+                self._pending = taken + self._pending
+                self._fail_pending(exc if isinstance(exc, Exception) else RuntimeError(str(exc)))
+                raise
+            for (_, future), result in zip(taken, results, strict=True):
+                future.set_result(result)
+
+    def _fail_pending(self, exc: Exception) -> None:
+        pending, self._pending = self._pending, []
+        for _, future in pending:
+            if not future.done():
+                future.set_exception(exc)
 
 
 async def _send(
@@ -548,7 +683,11 @@ def build_message(row: Due, batch: Batch) -> PushMessage | EmailMessage | SmsMes
     if row.channel == "email":
         assert rendered.html is not None
         return EmailMessage(
-            to=row.target, subject=rendered.title, text=rendered.body, html=rendered.html
+            to=row.target,
+            subject=rendered.title,
+            text=rendered.body,
+            html=rendered.html,
+            message_id=f"d{row.id}.n{note.id}",
         )
     data = {"event": note.event, "notification_id": str(note.id)}
     if note.data.get("coupon_id") is not None:
@@ -561,6 +700,7 @@ def build_message(row: Due, batch: Batch) -> PushMessage | EmailMessage | SmsMes
         body=rendered.body,
         deep_link=deep_link_for(batch.deep_link, note.data),
         data=data,
+        collapse_key=f"n{note.id}",
     )
 
 

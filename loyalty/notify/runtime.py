@@ -7,7 +7,7 @@ ones when the process has some (``loyalty run``), else builds short-lived ones f
 settings' delivery variables (:func:`borrow`).
 
 Tuning variables (all optional): ``LOYALTY_DELIVERY_CLAIM`` (notifications per claim, 500),
-``LOYALTY_DELIVERY_CHUNK`` (messages per provider call, 500), ``LOYALTY_DELIVERY_LEASE_S``
+``LOYALTY_DELIVERY_LANES`` (messages in flight per push provider, 16), ``LOYALTY_DELIVERY_LEASE_S``
 (300), ``LOYALTY_DELIVERY_MAX_ATTEMPTS`` (6).
 """
 
@@ -49,7 +49,7 @@ def policy_from_env(env: Mapping[str, str]) -> Policy:
 
     return Policy(
         claim_size=int(number("LOYALTY_DELIVERY_CLAIM", base.claim_size)),
-        chunk_size=int(number("LOYALTY_DELIVERY_CHUNK", base.chunk_size)),
+        lanes=int(number("LOYALTY_DELIVERY_LANES", base.lanes)),
         lease=timedelta(seconds=number("LOYALTY_DELIVERY_LEASE_S", base.lease.total_seconds())),
         max_attempts=int(number("LOYALTY_DELIVERY_MAX_ATTEMPTS", base.max_attempts)),
     )

@@ -66,6 +66,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "referral_success": BASE | {"points", "friend_name"},
     "balance_summary": BASE,
     "pos_welcome": BASE | {"points", "order_id"},
+    "referral_reversed": BASE | {"points"},
 }
 CODE_EVENTS = frozenset({"coupon_issued", "reward_unlocked"})
 """Events whose email (and text) must carry the coupon code (the product promises it)."""

@@ -66,9 +66,40 @@ async def _member(member_id: int, *, lock: bool) -> _Member:
 
 @reactions.on_order_advanced(20)
 async def stamp_last_order(event: reactions.OrderAdvanced) -> None:
-    """A new (not cancelled) order: the last-order date and the rolling date move forward."""
+    """A new (not cancelled) order: the last-order date and the rolling date move forward.
+    An order cancelled later gives back what it moved: placing and cancelling wins no days."""
     if event.previous_status is None and event.status != "cancelled":
         await on_order(event.member_id, event.placed_at, known=event.member)
+    elif event.status == "cancelled" and event.previous_status not in (None, "cancelled"):
+        await on_cancel(event.member_id, event.order_id, event.placed_at)
+
+
+_LAST_KEPT = """
+SELECT max(placed_at) FROM shop_order
+WHERE member = $1 AND order_id <> $2 AND status <> 'cancelled'
+"""
+
+
+async def on_cancel(member_id: int, order_id: str, placed_at: datetime) -> None:
+    """The cancelled order was the latest: the last-order date goes back to the latest order
+    still standing, and the rolling date to N days after it (never later than it was; no
+    order left means no date, as before the first one). A later order than the cancelled one
+    keeps both dates: the cancelled order moved nothing that still shows."""
+    m = await _member(member_id, lock=True)
+    if m.last_order_at is None or placed_at < m.last_order_at:
+        return
+    last: datetime | None = await db.fetchval(_LAST_KEPT, member_id, order_id)
+    expires = None
+    if last is not None and m.validity.policy != "never":
+        expires = dates.expiry_after(last, m.validity.days, m.tz)
+        if m.points_expire_at is not None:
+            expires = min(expires, m.points_expire_at)
+    await db.execute(
+        "UPDATE member SET last_order_at = $2, points_expire_at = $3 WHERE id = $1",
+        member_id,
+        last,
+        expires,
+    )
 
 
 async def _known(known: reactions.MemberFacts) -> _Member:

@@ -35,7 +35,7 @@ def test_fcm_message_carries_notification_data_and_deep_link_everywhere() -> Non
     assert body["android"] == {
         "priority": "high",
         "collapse_key": "coupon",
-        "notification": {"click_action": DEEP_LINK, "sound": "default"},
+        "notification": {"click_action": DEEP_LINK, "sound": "default", "tag": "coupon"},
     }
     apns = body["apns"]
     assert isinstance(apns, dict)
