@@ -57,7 +57,10 @@ def campaign(devices: int) -> Iterator[PushMessage]:
 def start_fakes(folder: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.fakes", "--dir", str(folder), "--no-record"],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     env: dict[str, str] = json.loads(process.stdout.readline())
@@ -73,16 +76,16 @@ def stop_fakes(process: subprocess.Popen[str]) -> dict[str, int]:
     return counts
 
 
-async def run(senders: Senders, messages: Iterator[PushMessage], batch: int,
-              parallel: int) -> collections.Counter[str]:
+async def run(
+    senders: Senders, messages: Iterator[PushMessage], batch: int, parallel: int
+) -> collections.Counter[str]:
     """``parallel`` workers take ``batch`` messages at a time from one shared stream."""
     outcomes: collections.Counter[str] = collections.Counter()
 
     async def worker() -> None:
         while chunk := list(itertools.islice(messages, batch)):
             results = await senders.send_push(chunk)
-            outcomes.update(f"{r.outcome}:{r.reason}" if r.reason else r.outcome
-                            for r in results)
+            outcomes.update(f"{r.outcome}:{r.reason}" if r.reason else r.outcome for r in results)
 
     await asyncio.gather(*(worker() for _ in range(parallel)))
     return outcomes
@@ -131,13 +134,17 @@ def main() -> None:
     fakes_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     rate = args.devices / measure.seconds
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"devices={args.devices} batch={args.batch} parallel={args.parallel} "
-          f"seconds={measure.seconds:.2f} load={os.getloadavg()[0]:.1f}/{os.cpu_count()}cpu")
+    print(
+        f"devices={args.devices} batch={args.batch} parallel={args.parallel} "
+        f"seconds={measure.seconds:.2f} load={os.getloadavg()[0]:.1f}/{os.cpu_count()}cpu"
+    )
     print(f"outcomes={dict(measure.outcomes)} fakes_received={received}")
-    print(f"sender_cpu_s={measure.cpu_seconds:.2f} "
-          f"sender_cpu_us_per_push={measure.cpu_seconds / args.devices * 1e6:.0f} "
-          f"cpu_bound_pushes_per_s={args.devices / measure.cpu_seconds:.0f} "
-          f"fakes_cpu_s={fakes_cpu.ru_utime + fakes_cpu.ru_stime:.2f}")
+    print(
+        f"sender_cpu_s={measure.cpu_seconds:.2f} "
+        f"sender_cpu_us_per_push={measure.cpu_seconds / args.devices * 1e6:.0f} "
+        f"cpu_bound_pushes_per_s={args.devices / measure.cpu_seconds:.0f} "
+        f"fakes_cpu_s={fakes_cpu.ru_utime + fakes_cpu.ru_stime:.2f}"
+    )
     print(f"pushes_per_s={rate:.0f} rss_mb={rss_mb:.0f}")
 
 

@@ -68,6 +68,7 @@ class OrderRow:
     new: bool
     member_blocked: bool = False
     flags: list[str] = field(default_factory=list)
+    breakdown: accrual.Breakdown | None = None
 
     @classmethod
     def from_record(cls, r: Any) -> OrderRow:
@@ -85,6 +86,7 @@ class OrderRow:
             new=r["state_digest"] == "",
             member_blocked=bool(r["member_blocked"]),
             flags=list(db.loads(r["flags"]) or []),
+            breakdown=_decode_breakdown(r["breakdown"]),
         )
 
 
@@ -96,6 +98,7 @@ class Outcome:
 
 _COLUMNS = """id, order_id, member, status, total_minor, refunded_minor, points,
     points_state, clawed_back, placed_at, flags::text AS flags, state_digest,
+    breakdown::text AS breakdown,
     (SELECT m.blocked FROM member m WHERE m.id = shop_order.member) AS member_blocked"""
 _SELECT = f"SELECT {_COLUMNS} FROM shop_order"
 
@@ -197,13 +200,36 @@ async def _set_pending(order: OrderRow, state: OrderIn, rules: ProgramRules, now
 
 
 async def _earnable(order: OrderRow, state: OrderIn, rules: ProgramRules) -> int:
-    if order.member_blocked:
-        _flag(order, "member_blocked")
+    """The order's points (rule 12), its breakdown kept on ``order``.
+
+    The campaigns and tier that applied when the order was first seen stay with it: editing or
+    ending a campaign later never changes the points of an order already placed."""
+    if order.breakdown is None:
+        campaigns = accrual.running_at(rules, state.placed_at)
+        tier = accrual.tier_level(rules, None)
+    else:
+        campaigns = order.breakdown.campaigns
+        tier = accrual.tier_level(rules, order.breakdown.tier)
+    if order.member_blocked or not accrual.eligible(
+        rules, channel=state.channel, store_id=state.store_id
+    ):
+        reason = "member_blocked" if order.member_blocked else "not_eligible"
+        _flag(order, reason)
+        order.breakdown = accrual.Breakdown(points=0, campaigns=list(campaigns), reason=reason)
         return 0
-    if not accrual.eligible(rules, channel=state.channel, store_id=state.store_id):
-        _flag(order, "not_eligible")
-        return 0
-    return accrual.points_for(rules, state.total_minor, state.items)
+    facts = accrual.OrderFacts(
+        total_minor=state.total_minor,
+        items=state.items,
+        channel=state.channel,
+        store_id=state.store_id,
+        placed_at=state.placed_at,
+    )
+    order.breakdown = accrual.compute(rules, facts, campaigns=campaigns, tier=tier)
+    return order.breakdown.points
+
+
+def _decode_breakdown(raw: str | None) -> accrual.Breakdown | None:
+    return None if raw is None else msgspec.json.decode(raw, type=accrual.Breakdown)
 
 
 async def _confirm(order: OrderRow, now: datetime) -> None:
@@ -306,7 +332,8 @@ async def _save(order: OrderRow, state: OrderIn, state_digest: str, now: datetim
         """UPDATE shop_order SET status = $2, total_minor = $3, refunded_minor = $4,
                channel = $5, store_id = $6, items = $7::jsonb, coupon_code = $8,
                points_redeemed = $9, placed_at = $10, points = $11, points_state = $12,
-               clawed_back = $13, state_digest = $14, flags = $15::jsonb, updated_at = $16
+               clawed_back = $13, state_digest = $14, flags = $15::jsonb, updated_at = $16,
+               breakdown = $17::jsonb
            WHERE id = $1""",
         order.id,
         order.status,
@@ -324,6 +351,7 @@ async def _save(order: OrderRow, state: OrderIn, state_digest: str, now: datetim
         state_digest,
         db.dumps(order.flags),
         now,
+        None if order.breakdown is None else db.dumps(order.breakdown),
     )
 
 

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from schemas.earning import Campaign, Tiers, validate_earning
+
 
 class InvalidRules(ValueError):
     def __init__(self, field: str, message: str) -> None:
@@ -184,6 +186,14 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     default_locale: str = "en"
     locales: list[str] = msgspec.field(default_factory=lambda: ["en", "nb"])
     activity: ActivityRules = msgspec.field(default_factory=ActivityRules)
+    # Rule 12/13 (schemas/earning.py, docs/rules.md): fixed points, campaigns, tiers.
+    sku_points: dict[str, NonNeg] = msgspec.field(default_factory=dict)
+    points_per_order: NonNeg = 0
+    min_order_minor: NonNeg = 0
+    channel_rates: dict[str, NonNeg] = msgspec.field(default_factory=dict)
+    store_rates: dict[str, NonNeg] = msgspec.field(default_factory=dict)
+    campaigns: list[Campaign] = msgspec.field(default_factory=list)
+    tiers: Tiers = msgspec.field(default_factory=Tiers)
 
     def validate(self) -> None:
         """Cross-field checks msgspec's per-field constraints cannot express."""
@@ -200,6 +210,11 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         weekly = self.summary.every == "week"
         _check(not weekly or self.summary.day <= 7, "summary.day", "1-7 (Monday = 1) weekly")
         self.activity.validate()
+        validate_earning(
+            campaigns=self.campaigns,
+            tiers=self.tiers,
+            check=_check,
+        )
 
 
 def _valid_timezone(name: str) -> bool:

@@ -14,5 +14,12 @@ from tests.fakes.behaviour import BEHAVIOURS, Behaviour, BehaviourTable
 from tests.fakes.fcm import FakeFcm
 from tests.fakes.smtp import FakeSmtp
 
-__all__ = ["BEHAVIOURS", "ApnsRequest", "Behaviour", "BehaviourTable", "FakeApns", "FakeFcm",
-           "FakeSmtp"]
+__all__ = [
+    "BEHAVIOURS",
+    "ApnsRequest",
+    "Behaviour",
+    "BehaviourTable",
+    "FakeApns",
+    "FakeFcm",
+    "FakeSmtp",
+]

@@ -47,8 +47,12 @@ async def serve(folder: Path, record: bool) -> None:
         credentials = fcm.write_service_account(folder / "fcm-service-account.json")
         print(json.dumps(fake_env(fcm, apns, smtp, credentials)), flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-        print(json.dumps({"fcm": fcm.send_count, "apns": apns.send_count,
-                          "smtp": len(smtp.messages)}), flush=True)
+        print(
+            json.dumps(
+                {"fcm": fcm.send_count, "apns": apns.send_count, "smtp": len(smtp.messages)}
+            ),
+            flush=True,
+        )
 
 
 def main() -> None:

@@ -32,8 +32,15 @@ GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 FCM_ERROR = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
 INVALID_TOKEN = "The registration token is not a valid FCM registration token"
-REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-           429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 @dataclass(frozen=True)
@@ -47,8 +54,14 @@ class Reply:
 class FakeFcm(LoopbackServer):
     """FCM v1 and OAuth on one port; records every ``message`` it accepted or refused."""
 
-    def __init__(self, *, port: int = 0, project_id: str = "loyalty-test",
-                 expires_in: int = 3600, record: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        project_id: str = "loyalty-test",
+        expires_in: int = 3600,
+        record: bool = True,
+    ) -> None:
         super().__init__(port=port)
         self.project_id = project_id
         self.expires_in = expires_in
@@ -109,16 +122,21 @@ class FakeFcm(LoopbackServer):
         self.token_count += 1
         token = f"fake-access-token-{self.token_count}"
         self._issued.add(token)
-        return Reply(200, {"access_token": token, "expires_in": self.expires_in,
-                           "token_type": "Bearer"})
+        return Reply(
+            200, {"access_token": token, "expires_in": self.expires_in, "token_type": "Bearer"}
+        )
 
     def _assertion_ok(self, assertion: str) -> bool:
         if self._public_key is None:
             return bool(assertion)
         try:
             # google-auth always names Google's own token URI as the audience.
-            jwt.decode(assertion, self._public_key, algorithms=["RS256"],
-                       audience=[GOOGLE_TOKEN_URI, self.token_uri])
+            jwt.decode(
+                assertion,
+                self._public_key,
+                algorithms=["RS256"],
+                audience=[GOOGLE_TOKEN_URI, self.token_uri],
+            )
         except jwt.PyJWTError:
             return False
         return True
@@ -142,9 +160,14 @@ class FakeFcm(LoopbackServer):
         return _ERRORS[behaviour](self.table.retry_after_s)
 
 
-def _google_error(status: int, code: str, message: str, fcm_code: str | None = None,
-                  extra: list[dict[str, Any]] | None = None,
-                  headers: tuple[tuple[str, str], ...] = ()) -> Reply:
+def _google_error(
+    status: int,
+    code: str,
+    message: str,
+    fcm_code: str | None = None,
+    extra: list[dict[str, Any]] | None = None,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> Reply:
     details: list[dict[str, Any]] = []
     if fcm_code:
         details.append({"@type": FCM_ERROR, "errorCode": fcm_code})
@@ -155,22 +178,39 @@ def _google_error(status: int, code: str, message: str, fcm_code: str | None = N
 
 _ERRORS: dict[str, Callable[[int], Reply]] = {
     "bad_request": lambda _: _google_error(
-        400, "INVALID_ARGUMENT", "Invalid value at 'message.data'", "INVALID_ARGUMENT"),
+        400, "INVALID_ARGUMENT", "Invalid value at 'message.data'", "INVALID_ARGUMENT"
+    ),
     "wrong_topic": lambda _: _google_error(
-        400, "INVALID_ARGUMENT", "Invalid value at 'message.apns'", "INVALID_ARGUMENT"),
+        400, "INVALID_ARGUMENT", "Invalid value at 'message.apns'", "INVALID_ARGUMENT"
+    ),
     "bad_token": lambda _: _google_error(
-        400, "INVALID_ARGUMENT", INVALID_TOKEN, "INVALID_ARGUMENT",
-        [{"@type": BAD_REQUEST, "fieldViolations": [
-            {"field": "message.token", "description": INVALID_TOKEN}]}]),
+        400,
+        "INVALID_ARGUMENT",
+        INVALID_TOKEN,
+        "INVALID_ARGUMENT",
+        [
+            {
+                "@type": BAD_REQUEST,
+                "fieldViolations": [{"field": "message.token", "description": INVALID_TOKEN}],
+            }
+        ],
+    ),
     "unregistered": lambda _: _google_error(
-        404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED"),
+        404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED"
+    ),
     "rate_limited": lambda after: _google_error(
-        429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Send requests'",
-        "QUOTA_EXCEEDED", headers=(("Retry-After", str(after)),)),
+        429,
+        "RESOURCE_EXHAUSTED",
+        "Quota exceeded for quota metric 'Send requests'",
+        "QUOTA_EXCEEDED",
+        headers=(("Retry-After", str(after)),),
+    ),
     "server_error": lambda _: _google_error(
-        500, "INTERNAL", "Internal error encountered.", "INTERNAL"),
+        500, "INTERNAL", "Internal error encountered.", "INTERNAL"
+    ),
     "unavailable": lambda _: _google_error(
-        503, "UNAVAILABLE", "The service is currently unavailable.", "UNAVAILABLE"),
+        503, "UNAVAILABLE", "The service is currently unavailable.", "UNAVAILABLE"
+    ),
 }
 
 
@@ -218,9 +258,11 @@ class _Http11(asyncio.Protocol):
             return
         payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
         kind = "text/html" if reply.raw is not None else "application/json"
-        head = [f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Error')}",
-                f"Content-Type: {kind}; charset=UTF-8",
-                f"Content-Length: {len(payload)}"]
+        head = [
+            f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Error')}",
+            f"Content-Type: {kind}; charset=UTF-8",
+            f"Content-Length: {len(payload)}",
+        ]
         head += [f"{name}: {value}" for name, value in reply.headers]
         self.transport.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
         if headers.get("connection", "").lower() == "close":

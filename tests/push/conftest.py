@@ -68,5 +68,6 @@ async def apns_sender(apns_server: FakeApns) -> AsyncIterator[ApnsSender]:
 
 @pytest.fixture
 def smtp_sender(smtp: FakeSmtp) -> SmtpSender:
-    return SmtpSender(smtp.host, smtp.port, sender="Shop <loyalty@shop.example>", tls="none",
-                      timeout_s=TIMEOUT_S)
+    return SmtpSender(
+        smtp.host, smtp.port, sender="Shop <loyalty@shop.example>", tls="none", timeout_s=TIMEOUT_S
+    )

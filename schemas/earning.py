@@ -1,0 +1,97 @@
+"""Earning rules beyond one rate (PRODUCT.md rules 12 and 13): campaigns and tiers.
+
+These Structs are parts of the program document (``schemas.program.ProgramRules``); their
+cross-field checks live in :func:`validate_earning` so a bad document is a 422 naming the field.
+Campaign times without an offset are read in the program's time zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+NonNeg = Annotated[int, Meta(ge=0)]
+Key = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Check = Callable[[bool, str, str], None]
+
+
+class Campaign(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A time-boxed rule: from ``starts_at`` (inclusive) to ``ends_at`` (exclusive).
+
+    ``multiplier_pct`` scales the rate points of the lines it matches (200 = double points);
+    ``bonus_points`` are added once per matching order, unscaled. Empty lists mean "any"."""
+
+    id: Key
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    starts_at: datetime
+    ends_at: datetime
+    multiplier_pct: NonNeg = 100
+    bonus_points: NonNeg = 0
+    channels: list[str] = msgspec.field(default_factory=list)
+    stores: list[str] = msgspec.field(default_factory=list)
+    skus: list[str] = msgspec.field(default_factory=list)
+    categories: list[str] = msgspec.field(default_factory=list)
+    tiers: list[str] = msgspec.field(default_factory=list)
+    min_order_minor: NonNeg = 0
+
+
+class TierLevel(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """One VIP level. ``threshold`` is points, or minor units when qualifying by spend;
+    ``coupon`` is the title of a coupon given on reaching it (empty: none)."""
+
+    id: Key
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    threshold: NonNeg = 0
+    earn_multiplier_pct: NonNeg = 100
+    coupon: str | None = None
+    perks: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class Tiers(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    enabled: bool = False
+    qualify_by: Literal["points", "spend"] = "points"
+    window_days: NonNeg = 0
+    retain_days: NonNeg = 365
+    levels: list[TierLevel] = msgspec.field(default_factory=list)
+
+
+def validate_earning(
+    *,
+    campaigns: list[Campaign],
+    tiers: Tiers,
+    check: Check,
+) -> None:
+    """Checks msgspec's per-field constraints cannot express (negative values already fail)."""
+    _validate_tiers(tiers, check)
+    known = {level.id for level in tiers.levels}
+    seen: set[str] = set()
+    for i, c in enumerate(campaigns):
+        where = f"campaigns[{i}]"
+        check(c.id not in seen, f"{where}.id", "unique among campaigns")
+        seen.add(c.id)
+        aware = {c.starts_at.tzinfo is None, c.ends_at.tzinfo is None}
+        check(
+            len(aware) == 1,
+            f"{where}.ends_at",
+            "given with an offset like starts_at (or both without)",
+        )
+        check(c.ends_at > c.starts_at, f"{where}.ends_at", "after starts_at")
+        for t in c.tiers:
+            check(t in known, f"{where}.tiers", f"ids of tiers.levels (unknown {t!r})")
+
+
+def _validate_tiers(tiers: Tiers, check: Check) -> None:
+    levels = tiers.levels
+    check(not tiers.enabled or bool(levels), "tiers.levels", "at least one level when enabled")
+    ids = [level.id for level in levels]
+    check(len(set(ids)) == len(ids), "tiers.levels", "levels with distinct ids")
+    for i in range(1, len(levels)):
+        check(
+            levels[i].threshold > levels[i - 1].threshold,
+            f"tiers.levels[{i}].threshold",
+            "above the previous level's threshold (levels may not overlap)",
+        )
