@@ -8,10 +8,11 @@ from litestar import Controller, get
 from litestar.di import Provide
 from litestar.params import QueryParameter
 
-from api.deps import CustomerId, provide_customer_id
-from loyalty import ledger, members, program
+from api.deps import CustomerId, Now, provide_customer_id, provide_now
+from loyalty import accrual, campaigns, ledger, members, program
 from loyalty.errors import Invalid
 from loyalty.validity import stamps
+from schemas.earning import RunningCampaign
 from schemas.me import Balance, LedgerEntryOut, LedgerPage, MeOut
 
 
@@ -62,8 +63,8 @@ class MeController(Controller):
     dependencies = {"customer_id": Provide(provide_customer_id)}
     security = [{"shopperJWT": []}]
 
-    @get("/")
-    async def me(self, customer_id: CustomerId) -> MeOut:
+    @get("/", dependencies={"now": Provide(provide_now)})
+    async def me(self, customer_id: CustomerId, now: Now) -> MeOut:
         """Profile and balance, with how many points are missing to the next reward."""
         member = await members.get(customer_id)
         rules = await program.get_rules()
@@ -76,6 +77,16 @@ class MeController(Controller):
             blocked=member["blocked"],
             member_since=member["created_at"],
             balance=balance_of(member, rules.threshold_points, await stamps.outlook(member, rules)),
+            campaigns=[
+                RunningCampaign(
+                    id=c.id,
+                    name=c.name,
+                    ends_at=accrual.as_program_time(rules, c.ends_at),
+                    multiplier_pct=c.multiplier_pct,
+                    bonus_points=c.bonus_points,
+                )
+                for c in await campaigns.running(now)
+            ],
         )
 
     @get("/ledger")

@@ -14,7 +14,6 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-NonNeg = Annotated[int, Meta(ge=0)]
 Key = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Check = Callable[[bool, str, str], None]
 
@@ -29,14 +28,14 @@ class Campaign(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: Annotated[str, Meta(min_length=1, max_length=200)]
     starts_at: datetime
     ends_at: datetime
-    multiplier_pct: NonNeg = 100
-    bonus_points: NonNeg = 0
+    multiplier_pct: int = 100
+    bonus_points: int = 0
     channels: list[str] = msgspec.field(default_factory=list)
     stores: list[str] = msgspec.field(default_factory=list)
     skus: list[str] = msgspec.field(default_factory=list)
     categories: list[str] = msgspec.field(default_factory=list)
     tiers: list[str] = msgspec.field(default_factory=list)
-    min_order_minor: NonNeg = 0
+    min_order_minor: int = 0
 
 
 class TierLevel(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -45,8 +44,8 @@ class TierLevel(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     id: Key
     name: Annotated[str, Meta(min_length=1, max_length=100)]
-    threshold: NonNeg = 0
-    earn_multiplier_pct: NonNeg = 100
+    threshold: int = 0
+    earn_multiplier_pct: int = 100
     coupon: str | None = None
     perks: dict[str, str] = msgspec.field(default_factory=dict)
 
@@ -54,8 +53,8 @@ class TierLevel(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class Tiers(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     enabled: bool = False
     qualify_by: Literal["points", "spend"] = "points"
-    window_days: NonNeg = 0
-    retain_days: NonNeg = 365
+    window_days: int = 0
+    retain_days: int = 365
     levels: list[TierLevel] = msgspec.field(default_factory=list)
 
 
@@ -63,9 +62,21 @@ def validate_earning(
     *,
     campaigns: list[Campaign],
     tiers: Tiers,
+    numbers: dict[str, int],
     check: Check,
 ) -> None:
-    """Checks msgspec's per-field constraints cannot express (negative values already fail)."""
+    """Cross-field checks, and "0 or more" on every number here, so that a negative
+    multiplier or threshold is a 422 naming its field like the other rule errors."""
+    for i, c in enumerate(campaigns):
+        for name in ("multiplier_pct", "bonus_points", "min_order_minor"):
+            numbers[f"campaigns[{i}].{name}"] = getattr(c, name)
+    for i, level in enumerate(tiers.levels):
+        numbers[f"tiers.levels[{i}].threshold"] = level.threshold
+        numbers[f"tiers.levels[{i}].earn_multiplier_pct"] = level.earn_multiplier_pct
+    numbers["tiers.window_days"] = tiers.window_days
+    numbers["tiers.retain_days"] = tiers.retain_days
+    for field, value in numbers.items():
+        check(value >= 0, field, "0 or more")
     _validate_tiers(tiers, check)
     known = {level.id for level in tiers.levels}
     seen: set[str] = set()
@@ -95,3 +106,36 @@ def _validate_tiers(tiers: Tiers, check: Check) -> None:
             f"tiers.levels[{i}].threshold",
             "above the previous level's threshold (levels may not overlap)",
         )
+
+
+class CampaignOut(Campaign, kw_only=True):
+    """A campaign as the staff API lists it, with its state now."""
+
+    state: Literal["upcoming", "running", "ended"]
+
+
+class RunningCampaign(msgspec.Struct):
+    """What the app shows to advertise a campaign (``GET /v1/me``'s ``campaigns``)."""
+
+    id: str
+    name: str
+    ends_at: datetime
+    multiplier_pct: int
+    bonus_points: int
+
+
+class NextTier(msgspec.Struct):
+    id: str
+    name: str
+    missing: int
+
+
+class TierOut(msgspec.Struct):
+    """``GET /v1/me``'s ``tier`` (null when tiers are off): the member's level since when, and
+    how much is missing (points, or minor units by spend) to the next one."""
+
+    id: str
+    name: str
+    since: datetime | None
+    next: NextTier | None
+    perks: str | None = None

@@ -7,6 +7,8 @@ from typing import Any
 
 import msgspec
 
+from schemas.earning import RunningCampaign, TierOut
+
 
 class Balance(msgspec.Struct):
     """``expires_at`` is the instant the next points expire (the end of ``expires_on``, the
@@ -33,6 +35,8 @@ class MeOut(msgspec.Struct):
     blocked: bool
     member_since: datetime
     balance: Balance
+    tier: TierOut | None = None
+    campaigns: list[RunningCampaign] = msgspec.field(default_factory=list)
 
 
 class LedgerEntryOut(msgspec.Struct):

@@ -187,11 +187,11 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     locales: list[str] = msgspec.field(default_factory=lambda: ["en", "nb"])
     activity: ActivityRules = msgspec.field(default_factory=ActivityRules)
     # Rule 12/13 (schemas/earning.py, docs/rules.md): fixed points, campaigns, tiers.
-    sku_points: dict[str, NonNeg] = msgspec.field(default_factory=dict)
-    points_per_order: NonNeg = 0
-    min_order_minor: NonNeg = 0
-    channel_rates: dict[str, NonNeg] = msgspec.field(default_factory=dict)
-    store_rates: dict[str, NonNeg] = msgspec.field(default_factory=dict)
+    sku_points: dict[str, int] = msgspec.field(default_factory=dict)
+    points_per_order: int = 0
+    min_order_minor: int = 0
+    channel_rates: dict[str, int] = msgspec.field(default_factory=dict)
+    store_rates: dict[str, int] = msgspec.field(default_factory=dict)
     campaigns: list[Campaign] = msgspec.field(default_factory=list)
     tiers: Tiers = msgspec.field(default_factory=Tiers)
 
@@ -213,6 +213,13 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         validate_earning(
             campaigns=self.campaigns,
             tiers=self.tiers,
+            numbers={
+                "points_per_order": self.points_per_order,
+                "min_order_minor": self.min_order_minor,
+                **{f"sku_points.{k}": v for k, v in self.sku_points.items()},
+                **{f"channel_rates.{k}": v for k, v in self.channel_rates.items()},
+                **{f"store_rates.{k}": v for k, v in self.store_rates.items()},
+            },
             check=_check,
         )
 
