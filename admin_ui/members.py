@@ -24,6 +24,7 @@ from loyalty import ledger, members, orders, program
 from loyalty.errors import DomainError, Invalid
 
 LEDGER_PAGE = 25
+EARN_KINDS = ("earn_pending", "earn_confirm")
 Cursor = Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)]
 
 
@@ -31,6 +32,10 @@ async def ledger_page(member_id: int, before: int | None) -> dict[str, Any]:
     entries = await ledger.history(member_id, before_id=before, limit=LEDGER_PAGE + 1)
     more = len(entries) > LEDGER_PAGE
     entries = entries[:LEDGER_PAGE]
+    earned = [e["order_id"] for e in entries if e["order_id"] and e["kind"] in EARN_KINDS]
+    why = await orders.breakdowns(earned)
+    for e in entries:
+        e["breakdown"] = why.get(e["order_id"]) if e["kind"] in EARN_KINDS else None
     return {
         "entries": entries,
         "next_before": entries[-1]["id"] if more and entries else None,

@@ -10,6 +10,7 @@ from litestar.static_files import create_static_files_router
 
 from admin_ui.audit import AuditController
 from admin_ui.auth import LoginRequired, login_redirect
+from admin_ui.campaigns_pages import CampaignsController
 from admin_ui.copy_pages import CopyController
 from admin_ui.dashboard import DashboardController
 from admin_ui.login import LoginController
@@ -33,6 +34,7 @@ ROUTER = Router(
         AuditController,
         RewardsController,
         CopyController,
+        CampaignsController,
         create_static_files_router(
             path="/static", directories=[STATIC], include_in_schema=False, name="admin_static"
         ),

@@ -21,6 +21,7 @@ from schemas.earning import Campaign
 from schemas.program import ProgramRules
 
 State = Literal["upcoming", "running", "ended"]
+STATES: tuple[State, ...] = ("running", "upcoming", "ended")
 
 
 @dataclass(frozen=True, slots=True)

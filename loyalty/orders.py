@@ -365,3 +365,15 @@ async def recent_for_member(member_id: int, *, limit: int = 20) -> list[dict[str
         limit,
     )
     return [{**dict(r), "flags": db.loads(r["flags"]) or []} for r in rows]
+
+
+async def breakdowns(order_ids: list[str]) -> dict[str, accrual.Breakdown]:
+    """How each of these orders' points add up (the back office's "why these points?")."""
+    if not order_ids:
+        return {}
+    rows = await db.fetch(
+        """SELECT order_id, breakdown::text AS breakdown FROM shop_order
+           WHERE order_id = ANY($1::text[]) AND breakdown IS NOT NULL""",
+        order_ids,
+    )
+    return {r["order_id"]: _decode_breakdown(r["breakdown"]) for r in rows}  # type: ignore[misc]

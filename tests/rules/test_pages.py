@@ -1,0 +1,60 @@
+"""Back-office pages for rule 12: campaigns listed, scheduled, edited and ended; the breakdown
+of an order's points on the member's ledger."""
+
+from __future__ import annotations
+
+from loyalty import program
+from schemas.program import ProgramRules
+from tests.admin_ui.conftest import Pages, PagesAs
+from tests.helpers import Api
+
+
+async def test_schedule_edit_and_end_a_campaign(pages_as: PagesAs, api: Api) -> None:
+    marketing: Pages = await pages_as("marketing")
+    form = {
+        "id": "xmas",
+        "name": "Double points",
+        "starts_at": "2026-03-01T00:00",
+        "ends_at": "2026-03-08T00:00",
+        "multiplier_pct": "200",
+        "categories": "red, blue",
+    }
+    saved = await marketing.post("/admin/campaigns", form)
+    assert saved.status_code == 303, saved.text
+    page = (await marketing.get("/admin/campaigns")).text
+    running = page.split('id="campaigns-running"')[1].split("</section>")[0]
+    assert "Double points" in running and "categories: red, blue" in running
+    bad = await marketing.post(
+        "/admin/campaigns", {**form, "id": "x", "ends_at": "2026-02-01T00:00"}
+    )
+    assert bad.status_code == 422 and "campaigns[1].ends_at must be after starts_at" in bad.text
+    edit = (await marketing.get("/admin/campaigns/xmas")).text
+    assert 'value="2026-03-08T00:00"' in edit and 'name="editing"' in edit
+    again = await marketing.post(
+        "/admin/campaigns", {**form, "editing": "xmas", "bonus_points": "9"}
+    )
+    assert again.status_code == 303
+    rules = await program.get_rules()
+    assert [(c.id, c.bonus_points) for c in rules.campaigns] == [("xmas", 9)]
+    ended = await marketing.post("/admin/campaigns/xmas/end", {})
+    assert ended.status_code == 303
+    page = (await marketing.get("/admin/campaigns")).text
+    assert "Double points" in page.split('id="campaigns-ended"')[1]
+
+
+async def test_member_ledger_shows_why_an_order_earned_its_points(
+    pages_as: PagesAs, api: Api
+) -> None:
+    await program.save_rules(
+        ProgramRules(sku_points={"coffee": 15}, points_per_order=5), actor=None, now=api.clock.now()
+    )
+    items = [
+        {"sku": "coffee", "quantity": 2, "unit_price_minor": 3_000},
+        {"sku": "cake", "category": "food", "quantity": 1, "unit_price_minor": 14_000},
+    ]
+    out = await api.order("o-1", customer_id="c-1", total_minor=20_000, items=items)
+    assert out["points"] == 30 + 1_400 + 5
+    staff: Pages = await pages_as("staff")
+    page = (await staff.get("/admin/members/c-1")).text
+    assert "Why 1,435 points" in page and "points_per_order" in page
+    assert "coffee" in page and "cake (food)" in page
