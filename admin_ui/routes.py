@@ -14,7 +14,7 @@ from admin_ui.campaigns_pages import CampaignsController
 from admin_ui.copy_pages import CopyController
 from admin_ui.dashboard import DashboardController
 from admin_ui.login import LoginController
-from admin_ui.members import MembersController
+from admin_ui.members import MembersController, MemberTierPage
 from admin_ui.program import ProgramController
 from admin_ui.render import error_page
 from admin_ui.rewards_pages import RewardsController
@@ -29,6 +29,7 @@ ROUTER = Router(
         LoginController,
         DashboardController,
         MembersController,
+        MemberTierPage,
         ProgramController,
         StaffController,
         AuditController,

@@ -1,4 +1,5 @@
-"""Staff API for campaigns (``/v1/admin/campaigns``): list, create, edit, end (rule 12)."""
+"""Staff API for campaigns (``/v1/admin/campaigns``: list, create, edit, end; rule 12) and a
+member's tier set by hand (rule 13)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from litestar.di import Provide
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from api.deps import Me, Now, allow, provide_now, provide_staff
-from loyalty import campaigns, program
+from api.shop import PathId
+from loyalty import campaigns, members, program
 from loyalty.errors import Invalid
-from schemas.earning import Campaign, CampaignOut
+from loyalty.tiers import service as tiers
+from schemas.earning import Campaign, CampaignOut, TierOut, TierSetIn
 
 CampaignId = Annotated[str, PathParameter(min_length=1, max_length=64)]
 
@@ -63,3 +66,23 @@ class CampaignsController(Controller):
         saved = await campaigns.save(data, actor=me.email, now=now, create=create)
         rules = await program.get_rules()
         return campaign_out(campaigns.Listed(saved, campaigns.state_of(rules, saved, now)))
+
+
+class MemberTierController(Controller):
+    """Staff set a member's tier by hand (``POST /v1/admin/members/{id}/tier``)."""
+
+    path = "/v1/admin/members"
+    tags = ["staff"]
+    dependencies = {"now": Provide(provide_now), "me": Provide(provide_staff)}
+    security = [{"staffToken": []}]
+
+    @post("/{customer_id:str}/tier", status_code=200, guards=[allow("members.write")])
+    async def set_tier(
+        self, customer_id: PathId, data: JSONBody[TierSetIn], me: Me, now: Now
+    ) -> TierOut | None:
+        """Put the member on ``tier_id`` with a reason (audited); retention starts again."""
+        await tiers.set_by_staff(
+            customer_id, data.tier_id, reason=data.reason, actor=me.email, now=now
+        )
+        member = await members.get(customer_id)
+        return await tiers.me_block(member["id"], await program.get_rules(), now)

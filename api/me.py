@@ -11,6 +11,7 @@ from litestar.params import QueryParameter
 from api.deps import CustomerId, Now, provide_customer_id, provide_now
 from loyalty import accrual, campaigns, ledger, members, program
 from loyalty.errors import Invalid
+from loyalty.tiers import service as tiers
 from loyalty.validity import stamps
 from schemas.earning import RunningCampaign
 from schemas.me import Balance, LedgerEntryOut, LedgerPage, MeOut
@@ -77,6 +78,7 @@ class MeController(Controller):
             blocked=member["blocked"],
             member_since=member["created_at"],
             balance=balance_of(member, rules.threshold_points, await stamps.outlook(member, rules)),
+            tier=await tiers.me_block(member["id"], rules, now),
             campaigns=[
                 RunningCampaign(
                     id=c.id,

@@ -27,6 +27,7 @@ def load_all() -> dict[str, JobFn]:
     import jobs.activity
     import jobs.notify
     import jobs.scheduled
+    import jobs.tiers
     import jobs.validity  # noqa: F401
 
     return JOBS

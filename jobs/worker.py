@@ -38,6 +38,7 @@ CRON_SCHEDULE: dict[str, dict[str, Any]] = {
     "expire": {"minute": 2},  # hourly: points expire soon after each time zone's midnight
     "remind": {"hour": 8, "minute": 17},  # daily: one run lands on each member's local day
     "summary": {"hour": 7, "minute": 32},  # daily; sends from the scheduled local day, once
+    "tiers": {"hour": 3, "minute": 41},  # daily: moves down members whose retention ended
 }
 
 

@@ -28,6 +28,7 @@ import msgspec
 from loyalty import accrual, db, ledger, members, outbox, program, reactions
 from loyalty.errors import Conflict
 from loyalty.rewards import checkout
+from loyalty.tiers import service as tiers
 from schemas.program import ProgramRules
 from schemas.shop import OrderIn
 
@@ -206,7 +207,7 @@ async def _earnable(order: OrderRow, state: OrderIn, rules: ProgramRules) -> int
     ending a campaign later never changes the points of an order already placed."""
     if order.breakdown is None:
         campaigns = accrual.running_at(rules, state.placed_at)
-        tier = accrual.tier_level(rules, None)
+        tier = await tiers.tier_of(order.member_id, rules)
     else:
         campaigns = order.breakdown.campaigns
         tier = accrual.tier_level(rules, order.breakdown.tier)

@@ -30,6 +30,8 @@ EVENTS = (
     "birthday",
     "referral_success",
     "balance_summary",
+    "tier_up",
+    "reward_available",
 )
 
 

@@ -18,5 +18,6 @@ APP_REGISTRY = AppRegistry(
         "loyalty.activity.piccolo_app",
         "loyalty.validity.piccolo_app",
         "admin_ui.piccolo_app",
+        "loyalty.tiers.piccolo_app",
     ]
 )

@@ -38,15 +38,28 @@ class Campaign(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     min_order_minor: int = 0
 
 
+class TierCoupon(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The coupon a member gets on reaching a level (same terms as ``CouponTerms``)."""
+
+    kind: Literal[
+        "percent_off", "amount_off", "free_shipping", "free_product", "percent_off_product"
+    ] = "percent_off"
+    value: Annotated[int, Meta(ge=0)] = 10
+    sku: str | None = None
+    min_order_minor: Annotated[int, Meta(ge=0)] = 0
+    valid_days: Annotated[int, Meta(gt=0)] = 30
+    title: str = "Welcome to your new level"
+
+
 class TierLevel(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """One VIP level. ``threshold`` is points, or minor units when qualifying by spend;
-    ``coupon`` is the title of a coupon given on reaching it (empty: none)."""
+    ``coupon`` is given once on reaching it; ``perks`` is the app's text per locale."""
 
     id: Key
     name: Annotated[str, Meta(min_length=1, max_length=100)]
     threshold: int = 0
     earn_multiplier_pct: int = 100
-    coupon: str | None = None
+    coupon: TierCoupon | None = None
     perks: dict[str, str] = msgspec.field(default_factory=dict)
 
 
@@ -124,6 +137,13 @@ class RunningCampaign(msgspec.Struct):
     bonus_points: int
 
 
+class TierSetIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Staff put a member on a level by hand; the reason is audited."""
+
+    tier_id: Key
+    reason: Annotated[str, Meta(min_length=3, max_length=500)]
+
+
 class NextTier(msgspec.Struct):
     id: str
     name: str
@@ -134,8 +154,8 @@ class TierOut(msgspec.Struct):
     """``GET /v1/me``'s ``tier`` (null when tiers are off): the member's level since when, and
     how much is missing (points, or minor units by spend) to the next one."""
 
-    id: str
-    name: str
+    id: str | None
+    name: str | None
     since: datetime | None
     next: NextTier | None
     perks: str | None = None

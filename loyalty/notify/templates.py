@@ -63,6 +63,8 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "birthday": BASE | {"points"},
     "referral_success": BASE | {"points", "friend_name"},
     "balance_summary": BASE,
+    "tier_up": BASE | {"tier_id", "tier_name", "perks", "coupon_code", "coupon_title"},
+    "reward_available": BASE | {"reward_id", "reward_title", "points"},
 }
 CODE_EVENTS = frozenset({"coupon_issued", "reward_unlocked"})
 """Events whose email must carry the coupon code (the product promises it)."""
