@@ -12,9 +12,10 @@ from __future__ import annotations
 from loyalty import reactions
 from loyalty.activity import referrals  # OrderAdvanced 30, ProfileSaved 30
 from loyalty.rewards import coupons  # PointsMoved 10 (threshold coupons, rule 3)
+from loyalty.tiers import reactions as tiers  # PointsMoved 40, OrderAdvanced 40 (rule 13)
 from loyalty.validity import stamps  # PointsMoved 5 (lot expiry), OrderAdvanced 20
 
-MODULES = (stamps, coupons, referrals)
+MODULES = (stamps, coupons, referrals, tiers)
 
 
 def install() -> None:

@@ -8,15 +8,15 @@ advanced; its row is saved after the reactions run, so its new figures come with
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
-from loyalty import program
+from loyalty import program, reactions
 from loyalty.tiers import qualify, service
 
 PRIORITY = 40
 
 
-async def on_points_moved(event: Any) -> None:
+@reactions.on_points_moved(PRIORITY)
+async def on_points_moved(event: reactions.PointsMoved) -> None:
     """After a ledger entry: points that count may have reached a level."""
     if event.delta.lifetime <= 0:
         return
@@ -25,7 +25,8 @@ async def on_points_moved(event: Any) -> None:
         await service.evaluate(event.member_id, now=event.now)
 
 
-async def on_order_advanced(event: Any) -> None:
+@reactions.on_order_advanced(PRIORITY)
+async def on_order_advanced(event: reactions.OrderAdvanced) -> None:
     """After an order advanced: its spend, once confirmed, may have reached a level."""
     rules = await program.get_rules()
     tiers = rules.tiers

@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 
 from loyalty import audit, db, outbox, program
+from loyalty.activity import coupons
 from loyalty.errors import Invalid, NotFound
 from loyalty.tiers import qualify
 from schemas.earning import NextTier, TierLevel, TierOut, Tiers
@@ -106,8 +107,6 @@ async def _announce(
     data: dict[str, Any] = {"tier_id": level.id, "tier_name": level.name}
     data["perks"] = level.perks.get(rules.default_locale, "")
     if level.coupon is not None:
-        from loyalty.activity import coupons  # the coupon adapter (imports the rewards area)
-
         terms = msgspec.convert(msgspec.to_builtins(level.coupon), CouponTerms)
         issued = await coupons.issue(
             member_id, terms, key=f"tier_coupon:{member_id}:{level.id}", now=now
