@@ -13,9 +13,10 @@ from loyalty import reactions
 from loyalty.activity import referrals  # OrderAdvanced 30, ProfileSaved 30
 from loyalty.rewards import coupons  # PointsMoved 10 (threshold coupons, rule 3)
 from loyalty.tiers import reactions as tiers  # PointsMoved 40, OrderAdvanced 40 (rule 13)
+from loyalty.tiers import reward_alerts  # PointsMoved 50 (reward_available)
 from loyalty.validity import stamps  # PointsMoved 5 (lot expiry), OrderAdvanced 20
 
-MODULES = (stamps, coupons, referrals, tiers)
+MODULES = (stamps, coupons, referrals, tiers, reward_alerts)
 
 
 def install() -> None:

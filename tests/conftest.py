@@ -17,6 +17,7 @@ from arq.connections import ArqRedis, RedisSettings
 from loyalty import db, program, reactions_table
 from loyalty.clock import FrozenClock
 from loyalty.settings import Settings
+from loyalty.tiers import reward_alerts
 from tests import dbsetup
 from tests.helpers import Api
 
@@ -102,6 +103,7 @@ async def clean(_tables: list[str], redis: ArqRedis) -> None:
     """Every test starts from empty tables and an empty Redis database."""
     await db.execute(f"TRUNCATE {', '.join(_tables)} RESTART IDENTITY CASCADE")
     program._cache = None
+    reward_alerts._cache = None
     await redis.flushdb()
 
 
