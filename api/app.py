@@ -21,7 +21,7 @@ from admin_ui.render import template_config
 from admin_ui.routes import ROUTER as ADMIN_PAGES
 from api.activity import ActivityController
 from api.admin import AdminController, AuthController
-from api.campaigns import CampaignsController, MemberTierController
+from api.campaigns import CampaignsController, MemberTierController, SimulateController
 from api.checkout import CheckoutController
 from api.devices import DevicesController
 from api.errors import EXCEPTION_HANDLERS
@@ -43,7 +43,7 @@ ROUTE_HANDLERS += [InsightController, ADMIN_PAGES]
 ROUTE_HANDLERS += [ActivityController]
 ROUTE_HANDLERS += [CheckoutController, MeRewardsController, AdminRewardsController]
 ROUTE_HANDLERS += [DevicesController, TemplatesController]
-ROUTE_HANDLERS += [CampaignsController, MemberTierController]
+ROUTE_HANDLERS += [CampaignsController, MemberTierController, SimulateController]
 
 OPENAPI = OpenAPIConfig(
     title="Loyalty engine",

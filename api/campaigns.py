@@ -12,10 +12,11 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from api.deps import Me, Now, allow, provide_now, provide_staff
 from api.shop import PathId
-from loyalty import campaigns, members, program
+from loyalty import campaigns, members, program, simulate
 from loyalty.errors import Invalid
 from loyalty.tiers import service as tiers
 from schemas.earning import Campaign, CampaignOut, TierOut, TierSetIn
+from schemas.simulate import SimulateIn, SimulateOut
 
 CampaignId = Annotated[str, PathParameter(min_length=1, max_length=64)]
 
@@ -86,3 +87,18 @@ class MemberTierController(Controller):
         )
         member = await members.get(customer_id)
         return await tiers.me_block(member["id"], await program.get_rules(), now)
+
+
+class SimulateController(Controller):
+    """What-if (rule 14): replay stored orders under proposed rules; read-only."""
+
+    path = "/v1/admin/program"
+    tags = ["staff"]
+    dependencies = {"now": Provide(provide_now), "me": Provide(provide_staff)}
+    security = [{"staffToken": []}]
+
+    @post("/simulate", status_code=200, guards=[allow("program.read")])
+    async def simulate(self, data: JSONBody[SimulateIn], now: Now) -> SimulateOut:
+        """Points, coupons, members per tier and liability: current vs proposed. Saves nothing."""
+        result = await simulate.what_if(data.rules, days=data.days, now=now)
+        return msgspec.convert(simulate.as_dict(result), SimulateOut)

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from fractions import Fraction
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -208,21 +207,22 @@ def _lines(
     matching: list[Campaign],
     tier_pct: int,
 ) -> list[LineBreakdown]:
-    unit = rules.rate_unit_minor
-    list_total = sum(i.value for i in items)
+    # Exact rate points of a line are total * value * rate * pct / (list_total * unit * 100):
+    # integer numerators over one common denominator, floored cumulatively (no floats).
+    denominator = sum(i.value for i in items) * rules.rate_unit_minor * 100
     out: list[LineBreakdown] = []
-    base_sum = scaled_sum = Fraction(0)
+    base_sum = scaled_sum = 0
     for item in items:
         fixed_each = rules.sku_points.get(item.sku) if item.sku is not None else None
         rate = 0 if fixed_each is not None else line_rate(rules, item, order)
-        hits = [c for c in matching if _line_matches(c, item)]
+        hits = [c for c in matching if _line_matches(c, item)] if matching else []
         pct = max(0, 100 + (tier_pct - 100) + sum(c.multiplier_pct - 100 for c in hits))
-        exact = Fraction(order.total_minor * item.value * rate, list_total * unit)
-        base_before, scaled_before = int(base_sum), int(scaled_sum)
-        base_sum += exact
-        scaled_sum += exact * pct / 100
-        base = int(base_sum) - base_before
-        rate_points = int(scaled_sum) - scaled_before
+        exact = order.total_minor * item.value * rate
+        base_before, scaled_before = base_sum // denominator, scaled_sum // denominator
+        base_sum += exact * 100
+        scaled_sum += exact * pct
+        base = base_sum // denominator - base_before
+        rate_points = scaled_sum // denominator - scaled_before
         fixed = (fixed_each or 0) * item.quantity
         out.append(
             LineBreakdown(
