@@ -58,3 +58,19 @@ async def test_member_ledger_shows_why_an_order_earned_its_points(
     page = (await staff.get("/admin/members/c-1")).text
     assert "Why 1,435 points" in page and "points_per_order" in page
     assert "coffee" in page and "cake (food)" in page
+
+
+async def test_program_what_if_side_by_side_before_save(pages_as: PagesAs, api: Api) -> None:
+    from tests.admin_ui.test_pages import _program_form
+
+    await api.order("o-1", customer_id="c-1", total_minor=10_000, status="completed")
+    marketing: Pages = await pages_as("marketing")
+    form = _program_form((await marketing.get("/admin/program")).text)
+    preview = await marketing.post(
+        "/admin/program/preview", {**form, "earn_points": "30", "whatif_days": "7"}
+    )
+    assert preview.status_code == 200, preview.text
+    section = preview.text.split('id="whatif"')[1].split("</section>")[0]
+    assert "1,000" in section and 'id="whatif-points">3,000' in section
+    assert 'value="30"' in preview.text  # the form keeps the proposal, ready to save
+    assert (await program.get_program())[1] == 0  # nothing saved
