@@ -119,6 +119,14 @@ def running_at(rules: ProgramRules, at: datetime) -> list[Campaign]:
     return [c for c in rules.campaigns if is_running(rules, c, at)]
 
 
+def windows(rules: ProgramRules) -> list[tuple[datetime, datetime, Campaign]]:
+    """Each campaign with its window as instants (for replays judging many orders)."""
+    return [
+        (as_program_time(rules, c.starts_at), as_program_time(rules, c.ends_at), c)
+        for c in rules.campaigns
+    ]
+
+
 def tier_level(rules: ProgramRules, tier_id: str | None) -> TierLevel | None:
     if not rules.tiers.enabled or tier_id is None:
         return None
@@ -167,6 +175,57 @@ def compute(
     result.bonuses = [b for b in bonuses if b.points]
     result.points = sum(x.points for x in result.lines) + sum(b.points for b in result.bonuses)
     return result
+
+
+def points(
+    rules: ProgramRules,
+    order: OrderFacts,
+    *,
+    campaigns: Sequence[Campaign],
+    tier: TierLevel | None,
+) -> int:
+    """``compute(...).points`` without building the breakdown (the what-if replay).
+
+    The same sums: the lines' cumulative floors add up to one floor of the whole order's rate
+    points, so the total needs no per-line split (a test holds the two equal)."""
+    if order.total_minor <= 0 or order.total_minor < rules.min_order_minor:
+        return 0
+    tier_extra = (tier.earn_multiplier_pct if tier else 100) - 100
+    by_line = rules.sku_rates or rules.category_rates or rules.sku_points
+    if not by_line and not any(c.skus or c.categories for c in campaigns):
+        return _uniform_points(rules, order, campaigns, tier, tier_extra)
+    items = _items(order)
+    matching = [c for c in campaigns if _order_matches(c, order, items, tier)]
+    scaled = fixed = 0
+    for item in items:
+        fixed_each = rules.sku_points.get(item.sku) if item.sku is not None else None
+        if fixed_each is not None:
+            fixed += fixed_each * item.quantity
+            continue
+        pct = 100 + tier_extra
+        for c in matching:
+            if _line_matches(c, item):
+                pct += c.multiplier_pct - 100
+        scaled += order.total_minor * item.value * line_rate(rules, item, order) * max(pct, 0)
+    denominator = sum(i.value for i in items) * rules.rate_unit_minor * 100
+    bonus = rules.points_per_order + sum(c.bonus_points for c in matching)
+    return scaled // denominator + fixed + bonus
+
+
+def _uniform_points(
+    rules: ProgramRules,
+    order: OrderFacts,
+    campaigns: Sequence[Campaign],
+    tier: TierLevel | None,
+    tier_extra: int,
+) -> int:
+    """Every line earns at one rate and one multiplier: the split over lines cancels out."""
+    no_lines: list[_Item] = [_Item(None, None, 1, 1)]
+    matching = [c for c in campaigns if _order_matches(c, order, no_lines, tier)]
+    pct = max(100 + tier_extra + sum(c.multiplier_pct - 100 for c in matching), 0)
+    rate = line_rate(rules, no_lines[0], order)
+    scaled = order.total_minor * rate * pct // (rules.rate_unit_minor * 100)
+    return scaled + rules.points_per_order + sum(c.bonus_points for c in matching)
 
 
 def _items(order: OrderFacts) -> list[_Item]:

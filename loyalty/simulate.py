@@ -35,7 +35,6 @@ from schemas.program import ProgramRules
 from schemas.shop import OrderItem
 
 ORDER_KINDS = ("earn_pending", "earn_confirm", "earn_cancel", "clawback", "coupon_burn")
-_ITEMS = msgspec.json.Decoder(list[OrderItem])
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,28 +97,45 @@ async def what_if(proposed: ProgramRules, *, days: int, now: datetime) -> WhatIf
     )
 
 
+class _Row(msgspec.Struct, array_like=True):
+    member: int
+    status: str
+    total_minor: int
+    refunded_minor: int
+    channel: str | None
+    store_id: str | None
+    items: list[OrderItem]
+    placed_at: datetime
+
+
+_ROWS = msgspec.json.Decoder(list[_Row])
+
+
 async def _orders(since: datetime) -> list[StoredOrder]:
-    rows = await db.fetch(
-        """SELECT member, status, total_minor, refunded_minor, channel, store_id,
-                  items::text AS items, placed_at
-           FROM shop_order WHERE placed_at >= $1 ORDER BY placed_at, id""",
+    """The window's orders, oldest first: one JSON document built by PostgreSQL and decoded
+    by msgspec (much cheaper than a row object per order for 100,000 orders)."""
+    raw = await db.fetchval(
+        """SELECT coalesce(json_agg(json_build_array(member, status, total_minor,
+                    refunded_minor, channel, store_id, items, placed_at)
+                    ORDER BY placed_at, id), '[]')::text
+           FROM shop_order WHERE placed_at >= $1""",
         since,
     )
     return [
         StoredOrder(
-            member_id=r["member"],
-            status=r["status"],
-            total_minor=r["total_minor"],
-            refunded_minor=r["refunded_minor"],
+            member_id=r.member,
+            status=r.status,
+            total_minor=r.total_minor,
+            refunded_minor=r.refunded_minor,
             facts=accrual.OrderFacts(
-                total_minor=r["total_minor"],
-                items=_ITEMS.decode(r["items"]) if r["items"] != "[]" else [],
-                channel=r["channel"],
-                store_id=r["store_id"],
-                placed_at=r["placed_at"],
+                total_minor=r.total_minor,
+                items=r.items,
+                channel=r.channel,
+                store_id=r.store_id,
+                placed_at=r.placed_at,
             ),
         )
-        for r in rows
+        for r in _ROWS.decode(raw)
     ]
 
 
@@ -185,13 +201,15 @@ def replay(
     state = {mid: _begin(rules, s) for mid, s in starts.items()}
     confirm_rank = RANK[rules.confirm_status]
     threshold = rules.threshold_points
+    windows = accrual.windows(rules)
     for order in orders:
         if order.status == "cancelled" or RANK[order.status] < confirm_rank:
             continue
         m = state[order.member_id]
         if accrual.eligible(rules, channel=order.facts.channel, store_id=order.facts.store_id):
-            campaigns = accrual.running_at(rules, order.facts.placed_at)
-            points = accrual.compute(rules, order.facts, campaigns=campaigns, tier=m.tier).points
+            at = order.facts.placed_at
+            campaigns = [c for start, end, c in windows if start <= at < end] if windows else []
+            points = accrual.points(rules, order.facts, campaigns=campaigns, tier=m.tier)
         else:
             points = 0
         net = points - accrual.clawback_target(points, order.total_minor, order.refunded_minor)

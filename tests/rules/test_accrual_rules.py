@@ -188,3 +188,24 @@ def test_the_breakdown_sums_to_the_points_and_rate_points_floor_once(
     for x in b.lines:
         assert x.points == x.base + x.multiplied + x.fixed
     assert all(x.points >= 0 for x in b.lines)
+
+
+@given(
+    lines=items,
+    total=st.integers(0, 200_000),
+    rate=st.integers(0, 50),
+    cs=campaigns,
+    tier_pct=st.integers(0, 300),
+    fixed=st.integers(0, 30),
+)
+def test_the_lean_points_equal_the_breakdown(
+    lines: list[OrderItem], total: int, rate: int, cs: list[Campaign], tier_pct: int, fixed: int
+) -> None:
+    tier = TierLevel(id="t", name="T", earn_multiplier_pct=tier_pct)
+    skus = {"coffee": fixed} if fixed % 2 else {}  # even: the uniform fast path
+    rules = ProgramRules(
+        earn_points=rate, sku_points=skus, points_per_order=3, channel_rates={"app": 7}
+    )
+    facts = order(lines, total_minor=total, channel="app")
+    full = accrual.compute(rules, facts, campaigns=cs, tier=tier).points
+    assert accrual.points(rules, facts, campaigns=cs, tier=tier) == full
