@@ -100,7 +100,7 @@ def main() -> None:
     with common.servers() as (server_url, redis_url):
         db_url = common.fresh_database(server_url, "loyalty_bench_accrual")
         common.migrate(db_url)
-        port = free_port()
+        port = int(os.environ.get("BENCH_PORT") or 0) or free_port()
         env = {
             "DATABASE_URL": db_url,
             "REDIS_URL": redis_url,

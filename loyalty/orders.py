@@ -28,7 +28,6 @@ import msgspec
 from loyalty import accrual, db, ledger, members, outbox, program, reactions
 from loyalty.errors import Conflict
 from loyalty.rewards import checkout
-from loyalty.tiers import service as tiers
 from schemas.program import ProgramRules
 from schemas.shop import OrderIn
 
@@ -68,6 +67,7 @@ class OrderRow:
     placed_at: datetime
     new: bool
     member_blocked: bool = False
+    member_tier: str | None = None
     flags: list[str] = field(default_factory=list)
     breakdown: accrual.Breakdown | None = None
 
@@ -86,6 +86,7 @@ class OrderRow:
             placed_at=r["placed_at"],
             new=r["state_digest"] == "",
             member_blocked=bool(r["member_blocked"]),
+            member_tier=r["member_tier"],
             flags=list(db.loads(r["flags"]) or []),
             breakdown=_decode_breakdown(r["breakdown"]),
         )
@@ -100,7 +101,8 @@ class Outcome:
 _COLUMNS = """id, order_id, member, status, total_minor, refunded_minor, points,
     points_state, clawed_back, placed_at, flags::text AS flags, state_digest,
     breakdown::text AS breakdown,
-    (SELECT m.blocked FROM member m WHERE m.id = shop_order.member) AS member_blocked"""
+    (SELECT m.blocked FROM member m WHERE m.id = shop_order.member) AS member_blocked,
+    (SELECT t.tier_id FROM member_tier t WHERE t.member = shop_order.member) AS member_tier"""
 _SELECT = f"SELECT {_COLUMNS} FROM shop_order"
 
 
@@ -207,7 +209,7 @@ async def _earnable(order: OrderRow, state: OrderIn, rules: ProgramRules) -> int
     ending a campaign later never changes the points of an order already placed."""
     if order.breakdown is None:
         campaigns = accrual.running_at(rules, state.placed_at)
-        tier = await tiers.tier_of(order.member_id, rules)
+        tier = accrual.tier_level(rules, order.member_tier)  # read with the order row
     else:
         campaigns = order.breakdown.campaigns
         tier = accrual.tier_level(rules, order.breakdown.tier)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from loyalty import db
 from schemas.earning import TierLevel, Tiers
@@ -46,28 +47,46 @@ def window_start(tiers: Tiers, now: datetime) -> datetime | None:
     return now - timedelta(days=tiers.window_days) if tiers.window_days else None
 
 
+def _total_sql(tiers: Tiers, now: datetime, change: OrderChange | None) -> tuple[str, list[Any]]:
+    """A scalar subquery of the qualifying total of member ``$1`` and its arguments."""
+    since = window_start(tiers, now)
+    if tiers.qualify_by == "points":
+        if since is None:
+            return "(SELECT lifetime FROM member WHERE id = $1)", []
+        return (
+            "(SELECT coalesce(sum(lifetime), 0) FROM ledger_entry"
+            " WHERE member = $1 AND effective_at >= $2)",
+            [since],
+        )
+    return (
+        """(SELECT coalesce(sum(total_minor - refunded_minor), 0) FROM shop_order
+            WHERE member = $1 AND points_state = 'confirmed' AND status <> 'cancelled'
+              AND ($2::timestamptz IS NULL OR placed_at >= $2) AND order_id <> $3)""",
+        [since, change.order_id if change else ""],
+    )
+
+
+def _extra(change: OrderChange | None) -> int:
+    return change.amount_minor if change and change.counts else 0
+
+
 async def total(
     member_id: int, tiers: Tiers, now: datetime, change: OrderChange | None = None
 ) -> int:
     """The member's qualifying total at ``now``."""
-    since = window_start(tiers, now)
-    if tiers.qualify_by == "points":
-        if since is None:
-            return int(await db.fetchval("SELECT lifetime FROM member WHERE id = $1", member_id))
-        value = await db.fetchval(
-            """SELECT coalesce(sum(lifetime), 0) FROM ledger_entry
-               WHERE member = $1 AND effective_at >= $2""",
-            member_id,
-            since,
-        )
-        return int(value)
-    spent = await db.fetchval(
-        """SELECT coalesce(sum(total_minor - refunded_minor), 0) FROM shop_order
-           WHERE member = $1 AND points_state = 'confirmed' AND status <> 'cancelled'
-             AND ($2::timestamptz IS NULL OR placed_at >= $2) AND order_id <> $3""",
+    sql, args = _total_sql(tiers, now, change)
+    return int(await db.fetchval(f"SELECT {sql}", member_id, *args)) + _extra(change)
+
+
+async def standing(
+    member_id: int, tiers: Tiers, now: datetime, change: OrderChange | None = None
+) -> tuple[str | None, int]:
+    """The member's stored tier id and qualifying total, in one round trip."""
+    sql, args = _total_sql(tiers, now, change)
+    row = await db.fetchrow(
+        f"SELECT (SELECT tier_id FROM member_tier WHERE member = $1) AS tier_id, {sql} AS total",
         member_id,
-        since,
-        change.order_id if change else "",
+        *args,
     )
-    extra = change.amount_minor if change and change.counts else 0
-    return int(spent) + extra
+    assert row is not None
+    return row["tier_id"], int(row["total"] or 0) + _extra(change)

@@ -30,8 +30,8 @@ async def on_order_advanced(event: reactions.OrderAdvanced) -> None:
     """After an order advanced: its spend, once confirmed, may have reached a level."""
     rules = await program.get_rules()
     tiers = rules.tiers
-    if not (tiers.enabled and tiers.qualify_by == "spend"):
-        return
+    if not (tiers.enabled and tiers.qualify_by == "spend") or not event.confirmed:
+        return  # spend counts once confirmed: nothing can move up before
     change = qualify.OrderChange(
         order_id=event.order_id,
         counts=_counts(

@@ -1,7 +1,8 @@
 """Members' tiers (rule 13): up at once, down only after retention, by hand with a reason.
 
 - :func:`evaluate` runs inside the transaction of whatever moved the qualifying total (the
-  "points moved" / "order advanced" reactions): a member whose total reaches a higher level
+  "points moved" / "order advanced" reactions, which hold the member's row lock, so two
+  evaluations of one member never interleave): a member whose total reaches a higher level
   moves up now, is told by push and email (outbox event ``tier_up``) and gets the level's
   coupon once. It never moves anyone down.
 - :func:`run_daily` (job ``tiers``) moves down members whose retention has ended and whose
@@ -43,15 +44,6 @@ async def current(member_id: int, *, lock: bool = False) -> Current | None:
     return None if row is None else Current(**dict(row))
 
 
-async def tier_of(member_id: int, rules: ProgramRules) -> TierLevel | None:
-    """The member's level for earning (its multiplier), ``None`` when tiers are off."""
-    if not rules.tiers.enabled:
-        return None
-    tier_id = await db.fetchval("SELECT tier_id FROM member_tier WHERE member = $1", member_id)
-    levels = {level.id: level for level in rules.tiers.levels}
-    return levels.get(tier_id) if tier_id else None
-
-
 async def evaluate(
     member_id: int, *, now: datetime, change: qualify.OrderChange | None = None
 ) -> str | None:
@@ -62,11 +54,11 @@ async def evaluate(
     tiers = rules.tiers
     if not tiers.enabled or not tiers.levels:
         return None
-    reached = qualify.level_for(tiers, await qualify.total(member_id, tiers, now, change))
+    held, total = await qualify.standing(member_id, tiers, now, change)
+    reached = qualify.level_for(tiers, total)
     if reached is None:
         return None
-    held = await current(member_id, lock=True)
-    if held is not None and qualify.rank(tiers, held.tier_id) >= qualify.rank(tiers, reached.id):
+    if qualify.rank(tiers, held) >= qualify.rank(tiers, reached.id):
         return None
     await _move(member_id, reached, tiers, now=now, manual=False, reason=None)
     if held is not None or qualify.rank(tiers, reached.id) > 0:
