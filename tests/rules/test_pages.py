@@ -74,3 +74,25 @@ async def test_program_what_if_side_by_side_before_save(pages_as: PagesAs, api: 
     assert "1,000" in section and 'id="whatif-points">3,000' in section
     assert 'value="30"' in preview.text  # the form keeps the proposal, ready to save
     assert (await program.get_program())[1] == 0  # nothing saved
+
+
+async def test_member_page_tier_set_by_hand_and_dashboard_counts(
+    pages_as: PagesAs, api: Api
+) -> None:
+    from schemas.earning import Tiers
+    from tests.rules.test_tiers import ERPNEXT
+
+    rules = ProgramRules(tiers=Tiers(enabled=True, qualify_by="spend", levels=ERPNEXT))
+    await program.save_rules(rules, actor=None, now=api.clock.now())
+    await api.order("o-1", customer_id="c-1", total_minor=12_000, status="completed")
+    staff: Pages = await pages_as("staff")
+    page = (await staff.get("/admin/members/c-1")).text
+    assert "Tier: <strong>Silver</strong>" in page and "8,000 to Gold" in page
+    no_reason = await staff.post("/admin/members/c-1/tier", {"tier_id": "gold", "reason": ""})
+    assert no_reason.status_code == 422 and "reason of at least 3" in no_reason.text
+    done = await staff.post("/admin/members/c-1/tier", {"tier_id": "gold", "reason": "VIP guest"})
+    assert done.status_code == 303
+    assert "Tier: <strong>Gold</strong>" in (await staff.get("/admin/members/c-1")).text
+    admin: Pages = await pages_as("admin")
+    dash = (await admin.get("/admin/")).text
+    assert 'id="tiers"' in dash and "Tier Gold" in dash
