@@ -1,5 +1,6 @@
 """Property (issue 10): for any sequence of orders, refunds and adjustments under any valid
-earning rules, the cache equals the ledger, and every order's breakdown sums to its points."""
+earning rules (campaigns and tiers included), the cache equals the ledger, and every order's
+breakdown sums to its points."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loyalty import db, ledger, program
-from schemas.earning import Campaign
+from schemas.earning import Campaign, TierLevel, Tiers
 from schemas.program import ProgramRules
 from tests.core.test_properties import STATUSES, reset
 from tests.helpers import Api
@@ -58,6 +59,20 @@ def rule_sets(draw: st.DrawFn) -> dict[str, Any]:
         points_per_order=draw(st.integers(0, 200)),
         min_order_minor=draw(st.integers(0, 10_000)),
         campaigns=campaigns,
+        tiers=Tiers(
+            enabled=draw(st.booleans()),
+            qualify_by=draw(st.sampled_from(["points", "spend"])),
+            window_days=draw(st.sampled_from([0, 30])),
+            levels=[
+                TierLevel(id="base", name="Base", threshold=0),
+                TierLevel(
+                    id="vip",
+                    name="VIP",
+                    threshold=draw(st.integers(1, 60_000)),
+                    earn_multiplier_pct=draw(st.integers(0, 300)),
+                ),
+            ],
+        ),
     )
 
 
