@@ -24,7 +24,8 @@ from admin_ui import charts
 from admin_ui.auth import require
 from admin_ui.render import page
 from api.deps import Now, provide_now
-from loyalty import insight
+from loyalty import insight, program
+from loyalty.tiers import service as tiers
 
 
 def chart_set(data: insight.Insight) -> dict[str, Any]:
@@ -112,4 +113,9 @@ class DashboardController(Controller):
     async def dashboard(self, request: Request[Any, Any, Any], now: Now) -> Template:
         """Members, points per week, liability, coupons and pushes at a glance."""
         data = await current(request, now)
-        return page(request, "dashboard.html", data=data, charts=chart_set(data))
+        rules = await program.get_rules()
+        per_tier = await tiers.members_per_tier() if rules.tiers.enabled else {}
+        levels = [(level.name, per_tier.get(level.id, 0)) for level in rules.tiers.levels]
+        return page(
+            request, "dashboard.html", data=data, charts=chart_set(data), tier_counts=levels
+        )

@@ -22,8 +22,10 @@ from api.deps import Now, provide_now
 from api.shop import PathId
 from loyalty import ledger, members, orders, program
 from loyalty.errors import DomainError, Invalid
+from loyalty.tiers import service as tiers
 
 LEDGER_PAGE = 25
+EARN_KINDS = ("earn_pending", "earn_confirm")
 Cursor = Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)]
 
 
@@ -31,6 +33,10 @@ async def ledger_page(member_id: int, before: int | None) -> dict[str, Any]:
     entries = await ledger.history(member_id, before_id=before, limit=LEDGER_PAGE + 1)
     more = len(entries) > LEDGER_PAGE
     entries = entries[:LEDGER_PAGE]
+    earned = [e["order_id"] for e in entries if e["order_id"] and e["kind"] in EARN_KINDS]
+    why = await orders.breakdowns(earned)
+    for e in entries:
+        e["breakdown"] = why.get(e["order_id"]) if e["kind"] in EARN_KINDS else None
     return {
         "entries": entries,
         "next_before": entries[-1]["id"] if more and entries else None,
@@ -59,6 +65,8 @@ async def member_page(
         ledger=await ledger_page(member["id"], before),
         orders=await orders.recent_for_member(member["id"]),
         sections=await sections.for_member(member, now),
+        tier=await tiers.me_block(member["id"], rules, now),
+        levels=rules.tiers.levels if rules.tiers.enabled else [],
         form_error=form_error or {},
         values=values or {},
         adjust_key=secrets.token_urlsafe(12),
@@ -161,6 +169,29 @@ class MembersController(Controller):
         return redirect(
             f"/admin/members/{customer_id}", "Member blocked." if blocked else "Member unblocked."
         )
+
+
+class MemberTierPage(Controller):
+    path = "/members"
+    dependencies = {"now": Provide(provide_now)}
+
+    @post("/{customer_id:str}/tier", guards=[require("members.write")])
+    async def set_tier(
+        self, request: Request[Any, Any, Any], customer_id: PathId, now: Now
+    ) -> Redirect | Template:
+        """Put the member on a tier by hand, with a reason (audited)."""
+        form = await request.form()
+        tier_id, reason = str(form.get("tier_id") or ""), str(form.get("reason") or "")
+        try:
+            await tiers.set_by_staff(
+                customer_id, tier_id, reason=reason, actor=_actor(request), now=now
+            )
+        except DomainError as exc:
+            return await member_page(
+                request, customer_id, now=now, status=exc.status,
+                form_error={"tier": exc.message}, values={"tier_reason": reason},
+            )  # fmt: skip
+        return redirect(f"/admin/members/{customer_id}", f"Tier set to {tier_id}.")
 
 
 def _signed_points(direction: str, raw: str) -> int:

@@ -12,7 +12,7 @@ from admin_ui import program_form
 from admin_ui.auth import require
 from admin_ui.render import page, redirect
 from api.deps import Now, provide_now
-from loyalty import program
+from loyalty import program, simulate
 
 
 async def program_page(
@@ -21,6 +21,7 @@ async def program_page(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    whatif: simulate.WhatIf | None = None,
 ) -> Template:
     rules, version, updated_at = await program.get_program()
     me = request.scope["state"]["staff"]
@@ -34,6 +35,7 @@ async def program_page(
         version=version,
         updated_at=updated_at,
         editable=me.can("program.write"),
+        whatif=whatif,
     )
 
 
@@ -62,3 +64,21 @@ class ProgramController(Controller):
         who = request.scope["state"]["staff"]
         version = await program.save_rules(parsed.rules, actor=who.email, now=now)
         return redirect("/admin/program", f"Program saved (version {version}).")
+
+    @post("/preview", guards=[require("program.write")])
+    async def preview(self, request: Request[Any, Any, Any], now: Now) -> Template:
+        """What-if: the form's rules replayed over the last days of orders, next to the
+        current rules, before saving (nothing is saved; the form keeps the values)."""
+        current, _, _ = await program.get_program()
+        form = await request.form()
+        parsed = program_form.parse(form, current)
+        if parsed.rules is None:
+            return await program_page(
+                request, values=parsed.values, errors=parsed.errors, status=422
+            )
+        days = str(form.get("whatif_days") or "30")
+        result = await simulate.what_if(
+            parsed.rules, days=int(days) if days.isdigit() and 0 < int(days) <= 3650 else 30,
+            now=now,
+        )  # fmt: skip
+        return await program_page(request, values=parsed.values, whatif=result)

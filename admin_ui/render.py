@@ -45,6 +45,7 @@ NAV = (
     NavItem("Dashboard", "/admin/", "insight.read"),
     NavItem("Members", "/admin/members", "members.read"),
     NavItem("Program", "/admin/program", "program.read"),
+    NavItem("Campaigns", "/admin/campaigns", "program.read"),
     NavItem("Rewards", "/admin/rewards", "rewards.write"),
     NavItem("Notification copy", "/admin/templates", "templates.write"),
     NavItem("Widget", "/admin/widget", "program.read"),

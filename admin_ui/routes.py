@@ -10,10 +10,11 @@ from litestar.static_files import create_static_files_router
 
 from admin_ui.audit import AuditController
 from admin_ui.auth import LoginRequired, login_redirect
+from admin_ui.campaigns_pages import CampaignsController
 from admin_ui.copy_pages import CopyController
 from admin_ui.dashboard import DashboardController
 from admin_ui.login import LoginController
-from admin_ui.members import MembersController
+from admin_ui.members import MembersController, MemberTierPage
 from admin_ui.program import ProgramController
 from admin_ui.render import error_page
 from admin_ui.rewards_pages import RewardsController
@@ -31,6 +32,7 @@ ROUTER = Router(
         LoginController,
         DashboardController,
         MembersController,
+        MemberTierPage,
         ProgramController,
         StaffController,
         AuditController,
@@ -39,6 +41,7 @@ ROUTER = Router(
         WidgetDesignController,
         SmsConsentController,
         WebhooksPages,
+        CampaignsController,
         create_static_files_router(
             path="/static", directories=[STATIC], include_in_schema=False, name="admin_static"
         ),

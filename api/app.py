@@ -22,6 +22,7 @@ from admin_ui.routes import ROUTER as ADMIN_PAGES
 from api import cors, http
 from api.activity import ActivityController
 from api.admin import AdminController, AuthController
+from api.campaigns import CampaignsController, MemberTierController, SimulateController
 from api.checkout import CheckoutController
 from api.devices import DevicesController
 from api.docs import ASSETS_ROUTER, REDOC
@@ -55,6 +56,7 @@ ROUTE_HANDLERS += [WidgetController]
 ROUTE_HANDLERS += TILL_HANDLERS
 ROUTE_HANDLERS += [AdminPrivacyController, MePrivacyController, WebhooksController]
 ROUTE_HANDLERS += [ASSETS_ROUTER]
+ROUTE_HANDLERS += [CampaignsController, MemberTierController, SimulateController]
 
 OPENAPI = OpenAPIConfig(
     title="Loyalty engine",

@@ -9,11 +9,13 @@ from litestar.di import Provide
 from litestar.params import QueryParameter
 
 from api.deps import CustomerId, Now, provide_customer_id, provide_now
-from loyalty import ledger, members, program
+from loyalty import accrual, campaigns, ledger, members, program
 from loyalty.errors import Invalid
 from loyalty.rewards import reach
 from loyalty.sms import till
+from loyalty.tiers import service as tiers
 from loyalty.validity import stamps
+from schemas.earning import RunningCampaign
 from schemas.me import Balance, LedgerEntryOut, LedgerPage, MeOut, StoreCreditOut
 
 
@@ -98,6 +100,17 @@ class MeController(Controller):
             phone=member["phone"],
             sms_opt_in=member["sms_opt_in"],
             store_credit=credit_out(till.store_credit(member, rules)),
+            tier=await tiers.me_block(member["id"], rules, now),
+            campaigns=[
+                RunningCampaign(
+                    id=c.id,
+                    name=c.name,
+                    ends_at=accrual.as_program_time(rules, c.ends_at),
+                    multiplier_pct=c.multiplier_pct,
+                    bonus_points=c.bonus_points,
+                )
+                for c in await campaigns.running(now)
+            ],
         )
 
     @get("/ledger")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jobs import activity, notify, scheduled, validity, webhooks
+from jobs import activity, notify, scheduled, tiers, validity, webhooks
 
 JobFn = Callable[[datetime], Awaitable[dict[str, Any]]]
 
@@ -46,6 +46,8 @@ JOBS: tuple[Job, ...] = (
     # daily; sends from the scheduled local day, once
     Job("summary", validity.balance_summary, Cron(hour=7, minute=32)),
     Job("check-ledger", scheduled.check_ledger),
+    # daily: members whose tier retention ended move down if they no longer qualify
+    Job("tiers", tiers.tiers, Cron(hour=3, minute=41)),
     # webhook deliveries, their own queue and lease: every ten seconds
     Job("webhooks", webhooks.deliver_webhooks, Cron(second={0, 10, 20, 30, 40, 50})),
 )

@@ -67,8 +67,10 @@ class OrderRow:
     placed_at: datetime
     new: bool
     member_blocked: bool = False
+    member_tier: str | None = None
     flags: list[str] = field(default_factory=list)
     member_facts: reactions.MemberFacts | None = None  # read under the lock (_with_member)
+    breakdown: accrual.Breakdown | None = None
 
     @classmethod
     def from_record(cls, r: Any) -> OrderRow:
@@ -85,8 +87,10 @@ class OrderRow:
             placed_at=r["placed_at"],
             new=r["state_digest"] == "",
             member_blocked=bool(r["member_blocked"]),
+            member_tier=r["member_tier"],
             flags=list(db.loads(r["flags"]) or []),
             member_facts=_facts(r),
+            breakdown=_decode_breakdown(r["breakdown"]),
         )
 
 
@@ -112,9 +116,12 @@ class Reported:
 
 
 _ORDER_COLUMNS = """id, order_id, member, status, total_minor, refunded_minor, points,
-    points_state, clawed_back, placed_at, flags::text AS flags, state_digest"""
+    points_state, clawed_back, placed_at, flags::text AS flags, state_digest,
+    breakdown::text AS breakdown"""
+_TIER = "(SELECT t.tier_id FROM member_tier t WHERE t.member = {}.member) AS member_tier"
 _COLUMNS = f"""{_ORDER_COLUMNS},
-    (SELECT m.blocked FROM member m WHERE m.id = shop_order.member) AS member_blocked"""
+    (SELECT m.blocked FROM member m WHERE m.id = shop_order.member) AS member_blocked,
+    {_TIER.format("shop_order")}"""
 _SELECT = f"SELECT {_COLUMNS} FROM shop_order"
 
 
@@ -125,7 +132,7 @@ def _with_member(order_sql: str) -> str:
     return f"""WITH o AS ({order_sql})
 SELECT o.*, m.blocked AS member_blocked, m.referred_by IS NOT NULL AS member_referred,
        m.timezone AS member_timezone, m.last_order_at AS member_last_order_at,
-       m.points_expire_at AS member_points_expire_at
+       m.points_expire_at AS member_points_expire_at, {_TIER.format("o")}
 FROM o LEFT JOIN LATERAL (SELECT * FROM member WHERE id = o.member FOR NO KEY UPDATE) AS m
 ON true"""
 
@@ -257,13 +264,36 @@ async def _set_pending(order: OrderRow, state: OrderIn, rules: ProgramRules, now
 
 
 async def _earnable(order: OrderRow, state: OrderIn, rules: ProgramRules) -> int:
-    if order.member_blocked:
-        _flag(order, "member_blocked")
+    """The order's points (rule 12), its breakdown kept on ``order``.
+
+    The campaigns and tier that applied when the order was first seen stay with it: editing or
+    ending a campaign later never changes the points of an order already placed."""
+    if order.breakdown is None:
+        campaigns = accrual.running_at(rules, state.placed_at)
+        tier = accrual.tier_level(rules, order.member_tier)  # read with the order row
+    else:
+        campaigns = order.breakdown.campaigns
+        tier = accrual.tier_level(rules, order.breakdown.tier)
+    if order.member_blocked or not accrual.eligible(
+        rules, channel=state.channel, store_id=state.store_id
+    ):
+        reason = "member_blocked" if order.member_blocked else "not_eligible"
+        _flag(order, reason)
+        order.breakdown = accrual.Breakdown(points=0, campaigns=list(campaigns), reason=reason)
         return 0
-    if not accrual.eligible(rules, channel=state.channel, store_id=state.store_id):
-        _flag(order, "not_eligible")
-        return 0
-    return accrual.points_for(rules, state.total_minor, state.items)
+    facts = accrual.OrderFacts(
+        total_minor=state.total_minor,
+        items=state.items,
+        channel=state.channel,
+        store_id=state.store_id,
+        placed_at=state.placed_at,
+    )
+    order.breakdown = accrual.compute(rules, facts, campaigns=campaigns, tier=tier)
+    return order.breakdown.points
+
+
+def _decode_breakdown(raw: str | None) -> accrual.Breakdown | None:
+    return None if raw is None else msgspec.json.decode(raw, type=accrual.Breakdown)
 
 
 async def _confirm(order: OrderRow, now: datetime) -> None:
@@ -367,7 +397,8 @@ async def _save(order: OrderRow, state: OrderIn, state_digest: str, now: datetim
         """UPDATE shop_order SET status = $2, total_minor = $3, refunded_minor = $4,
                channel = $5, store_id = $6, items = $7::jsonb, coupon_code = $8,
                points_redeemed = $9, placed_at = $10, points = $11, points_state = $12,
-               clawed_back = $13, state_digest = $14, flags = $15::jsonb, updated_at = $16
+               clawed_back = $13, state_digest = $14, flags = $15::jsonb, updated_at = $16,
+               breakdown = $17::jsonb
            WHERE id = $1""",
         order.id,
         order.status,
@@ -385,6 +416,7 @@ async def _save(order: OrderRow, state: OrderIn, state_digest: str, now: datetim
         state_digest,
         db.dumps(order.flags),
         now,
+        None if order.breakdown is None else db.dumps(order.breakdown),
     )
 
 
@@ -398,3 +430,15 @@ async def recent_for_member(member_id: int, *, limit: int = 20) -> list[dict[str
         limit,
     )
     return [{**dict(r), "flags": db.loads(r["flags"]) or []} for r in rows]
+
+
+async def breakdowns(order_ids: list[str]) -> dict[str, accrual.Breakdown]:
+    """How each of these orders' points add up (the back office's "why these points?")."""
+    if not order_ids:
+        return {}
+    rows = await db.fetch(
+        """SELECT order_id, breakdown::text AS breakdown FROM shop_order
+           WHERE order_id = ANY($1::text[]) AND breakdown IS NOT NULL""",
+        order_ids,
+    )
+    return {r["order_id"]: _decode_breakdown(r["breakdown"]) for r in rows}  # type: ignore[misc]

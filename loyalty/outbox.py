@@ -36,6 +36,8 @@ EVENTS = (
     "balance_summary",
     "pos_welcome",
     "referral_reversed",
+    "tier_up",
+    "reward_available",
 )
 
 

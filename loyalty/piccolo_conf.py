@@ -20,5 +20,6 @@ APP_REGISTRY = AppRegistry(
         "admin_ui.piccolo_app",
         "loyalty.imports.piccolo_app",
         "loyalty.webhooks.piccolo_app",
+        "loyalty.tiers.piccolo_app",
     ]
 )

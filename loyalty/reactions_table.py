@@ -13,10 +13,12 @@ from loyalty import reactions
 from loyalty.activity import referrals  # OrderAdvanced 30, ProfileSaved 30
 from loyalty.rewards import coupons  # PointsMoved 10 (threshold coupons, rule 3)
 from loyalty.sms import welcome  # OrderAdvanced 60 (the till's welcome text)
+from loyalty.tiers import reactions as tiers  # PointsMoved 40, OrderAdvanced 40 (rule 13)
+from loyalty.tiers import reward_alerts  # PointsMoved 50 (reward_available)
 from loyalty.validity import stamps  # PointsMoved 5 (lot expiry), OrderAdvanced 20
 from loyalty.webhooks import reactions as webhooks  # PointsMoved 90 (points.changed)
 
-MODULES = (stamps, coupons, referrals, welcome, webhooks)
+MODULES = (stamps, coupons, referrals, tiers, reward_alerts, welcome, webhooks)
 
 
 def install() -> None:

@@ -111,6 +111,7 @@ class ShopOrder(Table, db=DB, tablename="shop_order"):
     flags = JSONB(default=[])
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    breakdown = JSONB(null=True, default=None)  # loyalty.accrual.Breakdown: why these points
 
 
 class StaffUser(Table, db=DB, tablename="staff_user"):

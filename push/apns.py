@@ -30,10 +30,17 @@ from push.payloads import PayloadTooLarge, apns_payload
 
 DEFAULT_RETRY_AFTER_S = 60.0
 PRIORITY_IMMEDIATE = 10
-PRUNE_REASONS = frozenset({"Unregistered", "BadDeviceToken", "DeviceTokenNotForTopic",
-                           "ExpiredToken"})
-AUTH_REASONS = frozenset({"ExpiredProviderToken", "InvalidProviderToken",
-                          "MissingProviderToken", "TooManyProviderTokenUpdates"})
+PRUNE_REASONS = frozenset(
+    {"Unregistered", "BadDeviceToken", "DeviceTokenNotForTopic", "ExpiredToken"}
+)
+AUTH_REASONS = frozenset(
+    {
+        "ExpiredProviderToken",
+        "InvalidProviderToken",
+        "MissingProviderToken",
+        "TooManyProviderTokenUpdates",
+    }
+)
 
 
 class ApnsSender:
@@ -96,8 +103,13 @@ class ApnsSender:
         """Build the client on first use: aioapns binds to the running loop when built."""
         if self._client is None:
             self._client = _connect(
-                key=self._key, key_id=self._key_id, team_id=self._team_id, topic=self._topic,
-                endpoint=self._endpoint, ca_file=self._ca_file, use_sandbox=self._use_sandbox,
+                key=self._key,
+                key_id=self._key_id,
+                team_id=self._team_id,
+                topic=self._topic,
+                endpoint=self._endpoint,
+                ca_file=self._ca_file,
+                use_sandbox=self._use_sandbox,
                 max_connections=self._max_connections,
                 streams_per_connection=self._streams_per_connection,
             )
@@ -174,8 +186,14 @@ def _connect(
         context.load_verify_locations(cafile=str(ca_file))
     context.set_alpn_protocols(["h2"])
     client = APNs(
-        key=key, key_id=key_id, team_id=team_id, topic=topic, use_sandbox=use_sandbox,
-        ssl_context=context, max_connections=max_connections, err_func=_ignore_error,
+        key=key,
+        key_id=key_id,
+        team_id=team_id,
+        topic=topic,
+        use_sandbox=use_sandbox,
+        ssl_context=context,
+        max_connections=max_connections,
+        err_func=_ignore_error,
     )
     base = APNsDevelopmentClientProtocol if use_sandbox else APNsProductionClientProtocol
     client.pool.protocol_class = _protocol_class(base, endpoint, streams_per_connection)
@@ -231,9 +249,13 @@ class _TunedProtocol(APNsTLSClientProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.free_channels.bound = self.MAX_STREAMS
-        self.conn = H2Connection(H2Configuration(
-            client_side=True, validate_outbound_headers=False, normalize_outbound_headers=False,
-        ))
+        self.conn = H2Connection(
+            H2Configuration(
+                client_side=True,
+                validate_outbound_headers=False,
+                normalize_outbound_headers=False,
+            )
+        )
         self.conn.encoder = _ApnsHeaderEncoder()
         self._flush_pending = False
         self._lost = False

@@ -63,10 +63,16 @@ class FcmSender:
         self._timeout_s = timeout_s
         self._default_retry_after_s = default_retry_after_s
         base_url = endpoint or FCM_BASE_URL
-        lean = LeanHttpClient(
-            base_url, bearer=lambda: self._credential.token, timeout_s=timeout_s,
-            max_connections=max_connections,
-        ) if lean_http else None
+        lean = (
+            LeanHttpClient(
+                base_url,
+                bearer=lambda: self._credential.token,
+                timeout_s=timeout_s,
+                max_connections=max_connections,
+            )
+            if lean_http
+            else None
+        )
         self._http = _aim_messaging_service(
             self._app, base_url, lean, timeout_s=timeout_s, retries=http_retries
         )

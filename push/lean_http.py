@@ -84,8 +84,12 @@ class LeanHttpClient:
     def _head(self, method: str, url: str, headers: dict[str, str], length: int) -> bytes:
         parts = urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {self._authority}",
-                 "Content-Type: application/json", f"Content-Length: {length}"]
+        lines = [
+            f"{method} {target} HTTP/1.1",
+            f"Host: {self._authority}",
+            "Content-Type: application/json",
+            f"Content-Length: {length}",
+        ]
         token = self._bearer()
         if token:
             lines.append(f"Authorization: Bearer {token}")
@@ -103,8 +107,9 @@ class LeanHttpClient:
                     continue
         return await self._round_trip(await self._connect(url), method, url, raw)
 
-    async def _round_trip(self, connection: _Connection, method: str, url: str,
-                          raw: bytes) -> _Answer:
+    async def _round_trip(
+        self, connection: _Connection, method: str, url: str, raw: bytes
+    ) -> _Answer:
         try:
             async with asyncio.timeout(self._timeout_s):  # unlike wait_for, adds no Task
                 answer = await connection.round_trip(raw)
@@ -131,8 +136,9 @@ class LeanHttpClient:
                 asyncio.open_connection(self._host, self._port, ssl=self._ssl), self._timeout_s
             )
         except TimeoutError:
-            raise httpx.ConnectTimeout("connect timed out",
-                                       request=httpx.Request("POST", url)) from None
+            raise httpx.ConnectTimeout(
+                "connect timed out", request=httpx.Request("POST", url)
+            ) from None
         except OSError as error:
             raise httpx.ConnectError(str(error), request=httpx.Request("POST", url)) from error
         return _Connection(reader, writer)
@@ -205,8 +211,9 @@ def _header(headers: list[tuple[str, str]], name: str) -> str:
     return next((value for key, value in headers if key == name), "")
 
 
-def _status_error(method: str, url: str, status: int, headers: list[tuple[str, str]],
-                  content: bytes) -> httpx.HTTPStatusError:
+def _status_error(
+    method: str, url: str, status: int, headers: list[tuple[str, str]], content: bytes
+) -> httpx.HTTPStatusError:
     request = httpx.Request(method.upper(), url)
     response = httpx.Response(status, headers=headers, content=content, request=request)
     return httpx.HTTPStatusError(f"HTTP {status}", request=request, response=response)

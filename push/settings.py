@@ -32,8 +32,12 @@ from push.twilio import TwilioSender
 
 log = logging.getLogger(__name__)
 
-APNS_VARS = ("LOYALTY_APNS_KEY_FILE", "LOYALTY_APNS_KEY_ID", "LOYALTY_APNS_TEAM_ID",
-             "LOYALTY_APNS_TOPIC")
+APNS_VARS = (
+    "LOYALTY_APNS_KEY_FILE",
+    "LOYALTY_APNS_KEY_ID",
+    "LOYALTY_APNS_TEAM_ID",
+    "LOYALTY_APNS_TOPIC",
+)
 SMTP_VARS = ("LOYALTY_SMTP_HOST", "LOYALTY_SMTP_SENDER")
 TWILIO_VARS = ("LOYALTY_TWILIO_ACCOUNT_SID", "LOYALTY_TWILIO_AUTH_TOKEN", "LOYALTY_TWILIO_FROM")
 Msg = TypeVar("Msg", PushMessage, EmailMessage, SmsMessage)
@@ -78,8 +82,10 @@ class Senders:
             self.apns.send([batch[i] for i in by_provider["apns"]]),
         )
         results: list[DeliveryResult | None] = [None] * len(batch)
-        for indexes, answers in ((by_provider["fcm"], fcm_results),
-                                 (by_provider["apns"], apns_results)):
+        for indexes, answers in (
+            (by_provider["fcm"], fcm_results),
+            (by_provider["apns"], apns_results),
+        ):
             for index, answer in zip(indexes, answers, strict=True):
                 results[index] = answer
         return complete(results)
@@ -120,7 +126,10 @@ def apns_from_env(env: Mapping[str, str]) -> PushSender:
         return SkippingSender[PushMessage]("apns_not_configured")
     key_file, key_id, team_id, topic = (env[name].strip() for name in APNS_VARS)
     return ApnsSender(
-        key_file, key_id, team_id, topic,
+        key_file,
+        key_id,
+        team_id,
+        topic,
         endpoint=_get(env, "LOYALTY_APNS_ENDPOINT"),
         ca_file=_get(env, "LOYALTY_APNS_CA_FILE"),
         use_sandbox=_flag(env, "LOYALTY_APNS_SANDBOX"),

@@ -25,9 +25,20 @@ log = logging.getLogger(__name__)
 
 TlsMode = Literal["auto", "starttls", "tls", "none"]
 TLS_MODES: dict[str, TlsMode] = {
-    "": "auto", "auto": "auto", "starttls": "starttls", "true": "starttls", "1": "starttls",
-    "yes": "starttls", "tls": "tls", "ssl": "tls", "implicit": "tls", "none": "none",
-    "false": "none", "0": "none", "no": "none", "off": "none",
+    "": "auto",
+    "auto": "auto",
+    "starttls": "starttls",
+    "true": "starttls",
+    "1": "starttls",
+    "yes": "starttls",
+    "tls": "tls",
+    "ssl": "tls",
+    "implicit": "tls",
+    "none": "none",
+    "false": "none",
+    "0": "none",
+    "no": "none",
+    "off": "none",
 }
 DEFAULT_RETRY_AFTER_S = 300.0
 IDLE_CHECK_S = 10.0

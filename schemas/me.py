@@ -7,6 +7,8 @@ from typing import Any
 
 import msgspec
 
+from schemas.earning import RunningCampaign, TierOut
+
 
 class Balance(msgspec.Struct):
     """``expires_at`` is the instant the next points expire (the end of ``expires_on``, the
@@ -51,6 +53,8 @@ class MeOut(msgspec.Struct):
     sms_opt_in: bool = True
     store_credit: StoreCreditOut | None = None
     """The balance as money when points pay at checkout (rule 5), else null."""
+    tier: TierOut | None = None
+    campaigns: list[RunningCampaign] = msgspec.field(default_factory=list)
 
 
 class LedgerEntryOut(msgspec.Struct):

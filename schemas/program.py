@@ -15,6 +15,7 @@ from msgspec import Meta
 
 from schemas.common import Count, Days, Line, MinorLimit, Name, PositiveCount, Rate, Sku, Title
 from schemas.coupon_kinds import PERCENT_KINDS, PRODUCT_KINDS, CouponKind
+from schemas.earning import Campaign, Tiers, validate_earning
 from schemas.widget import WidgetDesign
 
 
@@ -204,6 +205,14 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     )
     activity: ActivityRules = msgspec.field(default_factory=ActivityRules)
     quiet_hours: QuietHours | None = msgspec.field(default_factory=QuietHours)
+    # Rule 12/13 (schemas/earning.py, docs/rules.md): fixed points, campaigns, tiers.
+    sku_points: dict[str, int] = msgspec.field(default_factory=dict)
+    points_per_order: int = 0
+    min_order_minor: int = 0
+    channel_rates: dict[str, int] = msgspec.field(default_factory=dict)
+    store_rates: dict[str, int] = msgspec.field(default_factory=dict)
+    campaigns: list[Campaign] = msgspec.field(default_factory=list)
+    tiers: Tiers = msgspec.field(default_factory=Tiers)
 
     def validate(self) -> None:
         """Cross-field checks msgspec's per-field constraints cannot express."""
@@ -223,6 +232,18 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         weekly = self.summary.every == "week"
         _check(not weekly or self.summary.day <= 7, "summary.day", "1-7 (Monday = 1) weekly")
         self.activity.validate()
+        validate_earning(
+            campaigns=self.campaigns,
+            tiers=self.tiers,
+            numbers={
+                "points_per_order": self.points_per_order,
+                "min_order_minor": self.min_order_minor,
+                **{f"sku_points.{k}": v for k, v in self.sku_points.items()},
+                **{f"channel_rates.{k}": v for k, v in self.channel_rates.items()},
+                **{f"store_rates.{k}": v for k, v in self.store_rates.items()},
+            },
+            check=_check,
+        )
 
 
 def _valid_timezone(name: str) -> bool:

@@ -17,6 +17,7 @@ from arq.connections import ArqRedis, RedisSettings
 from loyalty import db, program, reactions_table
 from loyalty.clock import FrozenClock
 from loyalty.settings import Settings
+from loyalty.tiers import reward_alerts
 from tests import dbsetup
 from tests.helpers import Api
 
@@ -98,6 +99,7 @@ async def _cleaner(database_url: str) -> dbsetup.Cleaner:
 async def _clean_stores(_cleaner: dbsetup.Cleaner, redis: ArqRedis) -> None:
     await _cleaner.clean()
     program._cache = None
+    reward_alerts._cache = None
     await redis.flushdb()
 
 

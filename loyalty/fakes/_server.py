@@ -84,4 +84,3 @@ class LoopbackServer:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
-

@@ -63,8 +63,9 @@ class _Stream:
 class FakeApns(LoopbackServer):
     """APNs on 127.0.0.1 with a fresh test CA, server certificate and .p8 signing key."""
 
-    def __init__(self, folder: Path, *, port: int = 0, topic: str = "com.example.shop",
-                 record: bool = True) -> None:
+    def __init__(
+        self, folder: Path, *, port: int = 0, topic: str = "com.example.shop", record: bool = True
+    ) -> None:
         super().__init__(port=port)
         self.tls: TlsFiles = make_tls_files(folder / "apns-tls")
         self.key: ApnsKey = make_apns_key(folder / "apns-key")

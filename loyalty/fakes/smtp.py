@@ -1,10 +1,10 @@
 """A loopback SMTP server (aiosmtpd) that parses and keeps every message it accepts.
 
-    async with FakeSmtp() as smtp:
-        sender = SmtpSender(smtp.host, smtp.port, sender="shop@example.com", tls="none")
-        smtp.behave("gone@example.com", "unregistered")   # 550 at RCPT
-        ...
-        smtp.messages[0]["Subject"], smtp.messages[0].get_body(("html",))
+async with FakeSmtp() as smtp:
+    sender = SmtpSender(smtp.host, smtp.port, sender="shop@example.com", tls="none")
+    smtp.behave("gone@example.com", "unregistered")   # 550 at RCPT
+    ...
+    smtp.messages[0]["Subject"], smtp.messages[0].get_body(("html",))
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ class FakeSmtp(LoopbackServer):
     (aiosmtpd's own ``auth_required`` without TLS emits a warning, hence the RCPT check.)
     """
 
-    def __init__(self, *, port: int = 0, username: str | None = None,
-                 password: str | None = None) -> None:
+    def __init__(
+        self, *, port: int = 0, username: str | None = None, password: str | None = None
+    ) -> None:
         super().__init__(port=port)
         self.host = HOST
         self.username, self.password = username, password
@@ -60,14 +61,19 @@ class FakeSmtp(LoopbackServer):
         handler = _Handler(self)
         auth = self.username is not None
         return lambda: _TrackedSmtp(
-            self, handler, hostname="fake-smtp.test", authenticator=self._authenticate if auth
-            else None, auth_require_tls=not auth,
+            self,
+            handler,
+            hostname="fake-smtp.test",
+            authenticator=self._authenticate if auth else None,
+            auth_require_tls=not auth,
         )
 
-    def _authenticate(self, server: SMTP, session: Session, envelope: Envelope,
-                      mechanism: str, auth_data: Any) -> AuthResult:
+    def _authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> AuthResult:
         ok = isinstance(auth_data, LoginPassword) and (
-            auth_data.login.decode(), auth_data.password.decode()
+            auth_data.login.decode(),
+            auth_data.password.decode(),
         ) == (self.username, self.password)
         return AuthResult(success=ok, handled=False)  # handled=True would send no reply
 
@@ -93,8 +99,14 @@ class _Handler:
     def __init__(self, fake: FakeSmtp) -> None:
         self.fake = fake
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
-                          address: str, rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
         if self.fake.username is not None and not session.authenticated:
             return "530 5.7.0 Authentication required"
         behaviour: Behaviour = self.fake.table.lookup(address)

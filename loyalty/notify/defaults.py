@@ -159,6 +159,27 @@ EN: dict[str, Shipped] = {
             _BALANCE["en"],
         ),
     ),
+    "tier_up": Shipped(
+        "Welcome to {{ tier_name }}",
+        "You reached {{ tier_name }}. Tap to see your benefits.",
+        "You reached {{ tier_name }}",
+        (
+            "Thanks for shopping with us: you are now a {{ tier_name }} member.",
+            "{{ perks }}",
+            "{% if coupon_code %}A welcome coupon is waiting for you: {{ coupon_title }}, "
+            "code {{ coupon_code }}.{% endif %}",
+        ),
+    ),
+    "reward_available": Shipped(
+        "You can unlock {{ reward_title }}",
+        "You have {{ available|number }} points: enough for {{ reward_title }}. Tap to unlock it.",
+        "You have enough points for {{ reward_title }}",
+        (
+            "You have {{ available|number }} points, enough to unlock {{ reward_title }}"
+            " ({{ points|number }} points).",
+            "Open the app to unlock it.",
+        ),
+    ),
 }
 
 NB: dict[str, Shipped] = {
@@ -286,6 +307,27 @@ NB: dict[str, Shipped] = {
             "{% if points %}De {{ points|number }} poengene du fikk, er trukket tilbake."
             "{% else %}Rabattkupongen du fikk, kan ikke lenger brukes.{% endif %}",
             _BALANCE["nb"],
+        ),
+    ),
+    "tier_up": Shipped(
+        "Velkommen til {{ tier_name }}",
+        "Du har nådd {{ tier_name }}. Trykk for å se fordelene dine.",
+        "Du har nådd {{ tier_name }}",
+        (
+            "Takk for at du handler hos oss: nå er du {{ tier_name }}-medlem.",
+            "{{ perks }}",
+            "{% if coupon_code %}En velkomstkupong venter på deg: {{ coupon_title }}, "
+            "kode {{ coupon_code }}.{% endif %}",
+        ),
+    ),
+    "reward_available": Shipped(
+        "Du kan låse opp {{ reward_title }}",
+        "Du har {{ available|number }} poeng: nok til {{ reward_title }}. Trykk for å låse opp.",
+        "Du har nok poeng til {{ reward_title }}",
+        (
+            "Du har {{ available|number }} poeng, nok til å låse opp {{ reward_title }}"
+            " ({{ points|number }} poeng).",
+            "Åpne appen for å låse den opp.",
         ),
     ),
 }

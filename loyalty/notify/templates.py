@@ -67,6 +67,8 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "balance_summary": BASE,
     "pos_welcome": BASE | {"points", "order_id"},
     "referral_reversed": BASE | {"points"},
+    "tier_up": BASE | {"tier_id", "tier_name", "perks", "coupon_code", "coupon_title"},
+    "reward_available": BASE | {"reward_id", "reward_title", "points"},
 }
 CODE_EVENTS = frozenset({"coupon_issued", "reward_unlocked"})
 """Events whose email (and text) must carry the coupon code (the product promises it)."""

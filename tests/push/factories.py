@@ -65,8 +65,13 @@ def make_fcm_sender(
     fake: FakeFcm, *, timeout_s: float = TIMEOUT_S, lean_http: bool = True, http_retries: int = 0
 ) -> FcmSender:
     assert fake.service_account is not None, "write_service_account first"
-    return FcmSender(fake.service_account, endpoint=fake.url, timeout_s=timeout_s,
-                     lean_http=lean_http, http_retries=http_retries)
+    return FcmSender(
+        fake.service_account,
+        endpoint=fake.url,
+        timeout_s=timeout_s,
+        lean_http=lean_http,
+        http_retries=http_retries,
+    )
 
 
 def make_apns_sender(
@@ -78,8 +83,13 @@ def make_apns_sender(
     default_retry_after_s: float = 60.0,
 ) -> ApnsSender:
     return ApnsSender(
-        key_file or fake.key.p8_file, fake.key.key_id, fake.key.team_id, fake.topic,
-        endpoint=fake.endpoint, ca_file=ca_file or fake.tls.ca_file, timeout_s=timeout_s,
+        key_file or fake.key.p8_file,
+        fake.key.key_id,
+        fake.key.team_id,
+        fake.topic,
+        endpoint=fake.endpoint,
+        ca_file=ca_file or fake.tls.ca_file,
+        timeout_s=timeout_s,
         default_retry_after_s=default_retry_after_s,
     )
 

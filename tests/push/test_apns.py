@@ -22,8 +22,9 @@ async def send_one(sender: ApnsSender, token: str) -> DeliveryResult:
 async def test_sent_notification_reaches_apns_with_deep_link(
     apns: FakeApns, apns_sender: ApnsSender
 ) -> None:
-    msg = push("dev-ok", provider="apns", data={"coupon_code": "ABC"}, badge=4,
-               collapse_key="coupon")
+    msg = push(
+        "dev-ok", provider="apns", data={"coupon_code": "ABC"}, badge=4, collapse_key="coupon"
+    )
 
     [result] = await apns_sender.send([msg])
 
@@ -71,7 +72,10 @@ async def test_too_many_requests_is_retried_later(apns: FakeApns) -> None:
     finally:
         await sender.close()
     assert (result.outcome, result.reason, result.retry_after_s) == (
-        "retry", "TooManyRequests", 42.0)
+        "retry",
+        "TooManyRequests",
+        42.0,
+    )
 
 
 async def test_a_hanging_apns_is_retried_and_the_connection_survives(apns: FakeApns) -> None:
@@ -79,8 +83,9 @@ async def test_a_hanging_apns_is_retried_and_the_connection_survives(apns: FakeA
     sender = make_apns_sender(apns, timeout_s=HANG_TIMEOUT_S)
     try:
         started = time.perf_counter()
-        slow, fine = await sender.send([push("slow", provider="apns"),
-                                        push("fine", provider="apns")])
+        slow, fine = await sender.send(
+            [push("slow", provider="apns"), push("fine", provider="apns")]
+        )
         elapsed = time.perf_counter() - started
         apns.behave("slow", "ok")
         later = await send_one(sender, "later")
@@ -95,8 +100,9 @@ async def test_a_hanging_apns_is_retried_and_the_connection_survives(apns: FakeA
 async def test_oversized_payload_fails_without_reaching_apns(
     apns: FakeApns, apns_sender: ApnsSender
 ) -> None:
-    big, small = await apns_sender.send([oversized("big", provider="apns"),
-                                         push("small", provider="apns")])
+    big, small = await apns_sender.send(
+        [oversized("big", provider="apns"), push("small", provider="apns")]
+    )
     assert (big.outcome, big.reason) == ("failed", "payload_too_large")
     assert small.outcome == "sent"
     assert apns.tokens() == ["small"]

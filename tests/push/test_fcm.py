@@ -27,9 +27,7 @@ async def send_one(sender: FcmSender, token: str) -> DeliveryResult:
     return result
 
 
-async def test_sent_message_reaches_fcm_with_deep_link(
-    fcm: FakeFcm, fcm_sender: FcmSender
-) -> None:
+async def test_sent_message_reaches_fcm_with_deep_link(fcm: FakeFcm, fcm_sender: FcmSender) -> None:
     msg = push("tok-ok", data={"coupon_code": "ABC"}, badge=1)
 
     [result] = await fcm_sender.send([msg])
@@ -101,7 +99,11 @@ async def test_results_keep_the_batch_order(fcm: FakeFcm, fcm_sender: FcmSender)
     batch = [push("t0"), push("t1"), oversized("t2"), push("t3"), push("t4")]
     results = await fcm_sender.send(batch)
     assert [(r.key, r.outcome) for r in results] == [
-        ("t0", "sent"), ("t1", "pruned"), ("t2", "failed"), ("t3", "retry"), ("t4", "sent"),
+        ("t0", "sent"),
+        ("t1", "pruned"),
+        ("t2", "failed"),
+        ("t3", "retry"),
+        ("t4", "sent"),
     ]
 
 
@@ -153,15 +155,17 @@ async def test_an_unreachable_fcm_is_retried(fcm: FakeFcm) -> None:
 
 async def test_no_access_token_retries_the_batch(fcm: FakeFcm, tmp_path: Path) -> None:
     credentials = tmp_path / "sa.json"
-    make_service_account(credentials, project_id=fcm.project_id,
-                         token_uri=f"http://127.0.0.1:{closed_port()}/token")
+    make_service_account(
+        credentials, project_id=fcm.project_id, token_uri=f"http://127.0.0.1:{closed_port()}/token"
+    )
     sender = FcmSender(credentials, endpoint=fcm.url, timeout_s=2)
     try:
         results = await sender.send([push("a"), push("b")])
     finally:
         await sender.close()
     assert {(r.outcome, r.reason, r.retry_after_s) for r in results} == {
-        ("retry", "fcm_auth_unavailable", 60.0)}
+        ("retry", "fcm_auth_unavailable", 60.0)
+    }
     assert fcm.tokens() == []
 
 

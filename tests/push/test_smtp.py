@@ -61,8 +61,7 @@ async def test_recipient_refusals_are_classified_and_the_batch_goes_on(
 
 async def test_a_hanging_server_retries_the_rest_of_the_batch(smtp: FakeSmtp) -> None:
     smtp.behave("slow@example.com", "hang")
-    sender = SmtpSender(smtp.host, smtp.port, sender=SENDER, tls="none",
-                        timeout_s=HANG_TIMEOUT_S)
+    sender = SmtpSender(smtp.host, smtp.port, sender=SENDER, tls="none", timeout_s=HANG_TIMEOUT_S)
     started = time.perf_counter()
     first, slow, rest = await sender.send(
         [email("a@example.com"), email("slow@example.com"), email("b@example.com")]
@@ -82,10 +81,24 @@ async def test_an_unreachable_server_retries_everything() -> None:
 
 async def test_login_with_the_configured_credentials() -> None:
     async with FakeSmtp(username="mailer", password="s3cret") as server:
-        good = SmtpSender(server.host, server.port, sender=SENDER, username="mailer",
-                          password="s3cret", tls="none", timeout_s=5)
-        bad = SmtpSender(server.host, server.port, sender=SENDER, username="mailer",
-                         password="wrong", tls="none", timeout_s=5)
+        good = SmtpSender(
+            server.host,
+            server.port,
+            sender=SENDER,
+            username="mailer",
+            password="s3cret",
+            tls="none",
+            timeout_s=5,
+        )
+        bad = SmtpSender(
+            server.host,
+            server.port,
+            sender=SENDER,
+            username="mailer",
+            password="wrong",
+            tls="none",
+            timeout_s=5,
+        )
         [accepted] = await good.send([email("a@example.com")])
         [refused] = await bad.send([email("b@example.com")])
     assert accepted.outcome == "sent"
@@ -95,8 +108,16 @@ async def test_login_with_the_configured_credentials() -> None:
 
 @pytest.mark.parametrize(
     ("value", "mode"),
-    [(None, "auto"), ("", "auto"), ("starttls", "starttls"), ("TRUE", "starttls"),
-     ("tls", "tls"), ("ssl", "tls"), ("none", "none"), ("false", "none")],
+    [
+        (None, "auto"),
+        ("", "auto"),
+        ("starttls", "starttls"),
+        ("TRUE", "starttls"),
+        ("tls", "tls"),
+        ("ssl", "tls"),
+        ("none", "none"),
+        ("false", "none"),
+    ],
 )
 def test_tls_setting_values(value: str | None, mode: str) -> None:
     assert parse_tls_mode(value) == mode

@@ -1,0 +1,1 @@
+"""VIP tiers (PRODUCT.md rule 13): levels members qualify for by points or spend."""
