@@ -91,6 +91,15 @@ async def redis(redis_url: str) -> AsyncIterator[ArqRedis]:
 
 
 @pytest.fixture(scope="session")
+async def _tables(database_url: str) -> list[str]:
+    """Every table of the schema (tests that wipe everything by hand, e.g. the import ones)."""
+    rows = await db.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migration'"
+    )
+    return [r["tablename"] for r in rows]
+
+
+@pytest.fixture(scope="session")
 async def _cleaner(database_url: str) -> dbsetup.Cleaner:
     return await dbsetup.Cleaner.load()
 
