@@ -73,7 +73,7 @@ cannot be told apart, such as SMS) records it ``failed: interrupted`` instead.""
 T = TypeVar("T")
 R = TypeVar("R")
 SUPERSEDED = "superseded"
-CHANNELS = ("push", "email", "sms")
+CHANNELS = ("push", "email")
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +254,11 @@ async def process(
 # -- planning ----------------------------------------------------------------------------------
 
 
+def _channels(member: dict[str, Any] | None) -> tuple[str, ...]:
+    """The channels a withdrawn notification is recorded on: SMS only for a member with a phone."""
+    return (*CHANNELS, "sms") if member and member.get("phone") else CHANNELS
+
+
 async def plan(
     notes: list[Note],
     members: dict[int, dict[str, Any]],
@@ -280,7 +285,10 @@ async def plan(
         row
         for n in todo
         for row in (
-            [Planned(n.id, n.member, c, "", "skipped", reason=SUPERSEDED) for c in CHANNELS]
+            [
+                Planned(n.id, n.member, c, "", "skipped", reason=SUPERSEDED)
+                for c in _channels(members.get(n.member or 0))
+            ]
             if n.id in withdrawn
             else plan_one(
                 n,
