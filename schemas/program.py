@@ -190,6 +190,9 @@ class ProgramRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     stores: list[Annotated[str, Meta(max_length=64)]] = msgspec.field(default_factory=list)
     confirm_status: Literal["paid", "completed"] = "completed"
     threshold_points: NonNeg = 5_000
+    threshold_nudge_points: NonNeg = 0
+    """``reward_available`` also when the balance first comes within this many points of the
+    threshold coupon (0: off). Marketing's "almost there" nudge."""
     coupon: CouponTerms = msgspec.field(default_factory=CouponTerms)
     points_as_money: PointsAsMoney = msgspec.field(default_factory=PointsAsMoney)
     validity: Validity = msgspec.field(default_factory=Validity)

@@ -68,7 +68,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "pos_welcome": BASE | {"points", "order_id"},
     "referral_reversed": BASE | {"points"},
     "tier_up": BASE | {"tier_id", "tier_name", "perks", "coupon_code", "coupon_title"},
-    "reward_available": BASE | {"reward_id", "reward_title", "points"},
+    "reward_available": BASE | {"reward_id", "reward_title", "points", "missing"},
 }
 CODE_EVENTS = frozenset({"coupon_issued", "reward_unlocked"})
 """Events whose email (and text) must carry the coupon code (the product promises it)."""

@@ -6,13 +6,17 @@ this entry was below the cost and the balance now is at or above it"; "now" is r
 reactions of lower priority ran, so points a threshold coupon just burnt are not announced as
 available. The entry id is part of the dedupe key: the same crossing is told once, and the
 member is told again only after the balance dropped below and rose again (a new entry).
+
+With ``threshold_nudge_points`` set (N > 0), the same event also says when the balance first
+comes within N points of the threshold coupon ("almost there"): the crossing of
+``threshold - N``, while still short of the threshold (reaching it issues the coupon itself).
 """
 
 from __future__ import annotations
 
 import time
 
-from loyalty import db, outbox, reactions
+from loyalty import db, outbox, program, reactions
 
 PRIORITY = 50
 CACHE_SECONDS = 1.0
@@ -39,6 +43,7 @@ async def reward_within_reach(event: reactions.PointsMoved) -> None:
         return
     before = event.balances.available - event.delta.available
     candidates = [r for r in await _rewards() if before < r[2] <= event.balances.available]
+    await _nudge(event, before)
     if not candidates:
         return
     row = await db.fetchrow("SELECT available, blocked FROM member WHERE id = $1", event.member_id)
@@ -53,3 +58,29 @@ async def reward_within_reach(event: reactions.PointsMoved) -> None:
                 now=event.now,
                 data={"reward_id": reward_id, "reward_title": title, "points": cost},
             )
+
+
+async def _nudge(event: reactions.PointsMoved, before: int) -> None:
+    """The "almost there" variant: the balance crossed ``threshold - N`` and is still short."""
+    rules = await program.get_rules()
+    n, threshold = rules.threshold_nudge_points, rules.threshold_points
+    mark = threshold - n
+    if n <= 0 or threshold <= 0 or mark <= 0:
+        return
+    if not before < mark <= event.balances.available < threshold:
+        return
+    row = await db.fetchrow("SELECT available, blocked FROM member WHERE id = $1", event.member_id)
+    if row is None or row["blocked"] or not mark <= row["available"] < threshold:
+        return
+    await outbox.enqueue(
+        "reward_available",
+        member_id=event.member_id,
+        dedupe_key=f"reward_available:{event.member_id}:threshold:{event.entry_id}",
+        now=event.now,
+        data={
+            "reward_id": None,
+            "reward_title": rules.coupon.title,
+            "points": threshold,
+            "missing": threshold - row["available"],
+        },
+    )
