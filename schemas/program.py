@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from schemas.common import LocalTitle
 from schemas.widget import WidgetDesign
 
 
@@ -38,7 +39,7 @@ class CouponTerms(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     sku: str | None = None
     min_order_minor: NonNeg = 10_000
     valid_days: Positive = 30
-    title: str = "10 % off your next order"
+    title: LocalTitle = "10 % off your next order"  # or {locale: title} (loyalty/texts.py)
 
 
 class PointsAsMoney(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
