@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from loyalty import db, reactions_table
+from loyalty import db, logs, reactions_table
 from loyalty.embedded import Servers
 from loyalty.settings import Settings, SettingsError, load_settings
 
@@ -80,8 +80,9 @@ async def serve(settings: Settings, *, worker: bool, demo: bool) -> None:
     assert settings.redis_url
     redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
     app = create_app(settings, redis=redis, manage_resources=False)
+    level = logs.uvicorn_level()
     server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", lifespan="on")
+        uvicorn.Config(app, host=settings.host, port=settings.port, log_level=level, lifespan="on")
     )
     tasks = [asyncio.create_task(server.serve())]
     arq_worker = build_worker(settings, manage_pool=False) if worker else None
@@ -192,6 +193,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="everything for a local try (embedded servers if no URLs)")
     run.add_argument("--no-demo", action="store_true", help="do not seed the demo program")
+    run.add_argument("-v", "--verbose", action="store_true", help="show every server's logs")
     api = sub.add_parser("api", help="the HTTP API and admin pages")
     api.add_argument("--workers", type=int, default=1, help="API processes (default 1)")
     sub.add_parser("worker", help="the background worker (jobs and schedules)")
@@ -217,8 +219,9 @@ def _iso_datetime(value: str) -> datetime:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = parse_args(argv)
+    verbose = bool(getattr(args, "verbose", False))
+    logs.configure(verbose=verbose, quiet=args.command == "run" and not verbose)
     reactions_table.install()
     try:
         settings = load_settings()
