@@ -59,9 +59,13 @@ class CopyController(Controller):
     guards = [require("templates.write")]
 
     @get("/")
-    async def index(self, request: Request[Any, Any, Any]) -> Template:
-        """Every event's copy per channel and language; customised ones are marked."""
-        rows = await templates.listing()
+    async def index(self, request: Request[Any, Any, Any], now: Now, settings: Conf) -> Template:
+        """Every event's copy per channel and language; customised ones are marked. Titles
+        are shown rendered with sample values, not as template source."""
+        rows = [
+            (*row, previews.sample_title(*row[:4], now=now, deep_link=settings.deep_link))
+            for row in await templates.listing()
+        ]
         return page(request, "copy_list.html", rows=rows)
 
     @get(KEY)

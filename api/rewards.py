@@ -26,11 +26,12 @@ RewardId = Annotated[int, PathParameter(ge=1, le=2**62)]
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 
 
-def coupon_out(row: dict[str, Any], now: Any) -> CouponOut:
+def coupon_out(row: dict[str, Any], now: Any, locale: str | None = None) -> CouponOut:
+    """The coupon with its title in ``locale`` (the shopper's), else the default locale's."""
     return CouponOut(
         id=row["id"],
         code=codes.display(row["code"]),
-        title=row["title"],
+        title=coupons.title_for(row, locale),
         kind=row["kind"],
         value=row["value"],
         sku=row["sku"],
@@ -47,8 +48,8 @@ def coupon_out(row: dict[str, Any], now: Any) -> CouponOut:
     )
 
 
-def coupon_list(rows: list[dict[str, Any]], now: Any) -> CouponList:
-    items = [coupon_out(r, now) for r in rows]
+def coupon_list(rows: list[dict[str, Any]], now: Any, locale: str | None = None) -> CouponList:
+    items = [coupon_out(r, now, locale) for r in rows]
     return CouponList(items=items, active=sum(1 for c in items if c.status == "active"))
 
 
@@ -87,7 +88,7 @@ class MeRewardsController(Controller):
         if member is None:
             return CouponList(items=[], active=0)
         rows = await coupons.list_for_member(member["id"], now=now, limit=limit)
-        return coupon_list(rows, now)
+        return coupon_list(rows, now, member["locale"])
 
     @get("/rewards")
     async def my_rewards(self, customer_id: CustomerId, now: Now) -> RewardList:
@@ -96,6 +97,7 @@ class MeRewardsController(Controller):
         member = await members.find(customer_id)
         rows = await catalogue.list_all(active_only=True)
         available = member["available"] if member else 0
+        locale = member["locale"] if member else None
         purse = await reach.purse(
             member["id"] if member else None,
             available=available,
@@ -103,7 +105,8 @@ class MeRewardsController(Controller):
             now=now,
         )
         return RewardList(
-            items=[reward_out(r, purse) for r in rows], available_points=max(available, 0)
+            items=[reward_out(catalogue.localised(r, locale), purse) for r in rows],
+            available_points=max(available, 0),
         )
 
     @post("/rewards/{reward_id:int}/unlock", status_code=201)
@@ -124,7 +127,7 @@ class MeRewardsController(Controller):
         )
         member = await members.get(customer_id)
         return UnlockOut(
-            coupon=coupon_out(row, now),
+            coupon=coupon_out(row, now, member["locale"]),
             created=created,
             available_points=max(member["available"], 0),
         )

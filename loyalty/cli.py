@@ -18,7 +18,7 @@ from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from loyalty import db, reactions_table
+from loyalty import db, logs, reactions_table
 from loyalty.embedded import Servers
 from loyalty.settings import Settings, SettingsError, load_settings
 
@@ -119,8 +119,11 @@ async def serve(settings: Settings, *, worker: bool, demo: bool, access_log: boo
     assert settings.redis_url
     redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
     app = create_app(settings, redis=redis, manage_resources=False)
+    level = logs.uvicorn_level()
     server = uvicorn.Server(
-        uvicorn_config(app, access_log=access_log, host=settings.host, port=settings.port)
+        uvicorn_config(
+            app, access_log=access_log, host=settings.host, port=settings.port, log_level=level
+        )
     )
     tasks = [asyncio.create_task(server.serve())]
     if worker:  # reconnects by itself when Redis goes away; the API goes on meanwhile
@@ -227,6 +230,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run = sub.add_parser("run", help="everything for a local try (embedded servers if no URLs)")
     run.add_argument("--no-demo", action="store_true", help="do not seed the demo program")
     run.add_argument("--access-log", action="store_true", help="log every HTTP request")
+    run.add_argument("-v", "--verbose", action="store_true", help="show every server's logs")
     api = sub.add_parser("api", help="the HTTP API and admin pages")
     workers = default_workers()
     api.add_argument(
@@ -262,8 +266,9 @@ def _iso_datetime(value: str) -> datetime:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = parse_args(argv)
+    verbose = bool(getattr(args, "verbose", False))
+    logs.configure(verbose=verbose, quiet=args.command == "run" and not verbose)
     reactions_table.install()
     try:
         settings = load_settings()

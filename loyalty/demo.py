@@ -32,7 +32,7 @@ def demo_rules() -> ProgramRules:
             value=10,
             min_order_minor=10_000,
             valid_days=30,
-            title="10 % off your next order",
+            title={"en": "10 % off your next order", "nb": "10 % rabatt på neste bestilling"},
         ),
         validity=Validity(policy="rolling", days=365, reminder_days=[60, 30, 14, 7]),
     )

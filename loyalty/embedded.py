@@ -122,9 +122,9 @@ def start(
     if need_postgres:
         servers.database_url, pg = start_postgres(data_dir, database)
         servers._handles.append(pg)
-        log.info("embedded PostgreSQL at %s", servers.database_url)
+        log.debug("embedded PostgreSQL at %s", servers.database_url)
     if need_redis:
         servers.redis_url, redis = start_redis(data_dir)
         servers._handles.append(redis)
-        log.info("embedded Redis at %s", servers.redis_url)
+        log.debug("embedded Redis at %s", servers.redis_url)
     return servers

@@ -12,6 +12,15 @@ Minor = Annotated[int, Meta(ge=0, le=10**13, description="Money in minor units (
 Points = Annotated[int, Meta(ge=0, le=10**12)]
 Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")]
 Locale = Annotated[str, Meta(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", max_length=16)]
+Title = Annotated[str, Meta(min_length=1, max_length=200)]
+LocalTitle = Annotated[
+    Title | dict[Locale, Title],
+    Meta(description='One text, or one per locale ({"en": ..., "nb": ...}).'),
+]
+Description = Annotated[str, Meta(max_length=2000)]
+LocalDescription = Annotated[
+    Description | dict[Locale, Description], Meta(description="One text, or one per locale.")
+]
 
 # Bounded types for settings and free text: every number has a sane bound and every text a
 # length its column holds (a 500 from the database is never the way to say "too big"). NUL
@@ -25,7 +34,6 @@ Days = Annotated[int, Meta(ge=1, le=36_500)]
 MinorLimit = Annotated[int, Meta(ge=0, le=10**12, description="Minor units.")]
 Name = Annotated[str, Meta(max_length=200)]
 """A person's or a thing's name; the name and title columns hold 200."""
-Title = Annotated[str, Meta(min_length=1, max_length=200)]
 Sku = Annotated[str, Meta(min_length=1, max_length=64)]
 Line = Annotated[str, Meta(max_length=1000)]
 """One line of marketing text or a URL kept in a setting."""

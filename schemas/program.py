@@ -13,7 +13,17 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from schemas.common import Count, Days, Line, MinorLimit, Name, PositiveCount, Rate, Sku, Title
+from schemas.common import (
+    Count,
+    Days,
+    Line,
+    LocalTitle,
+    MinorLimit,
+    Name,
+    PositiveCount,
+    Rate,
+    Sku,
+)
 from schemas.coupon_kinds import PERCENT_KINDS, PRODUCT_KINDS, CouponKind
 from schemas.earning import Campaign, Tiers, validate_earning
 from schemas.widget import WidgetDesign
@@ -39,7 +49,7 @@ class CouponTerms(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     sku: Sku | None = None
     min_order_minor: MinorLimit = 10_000
     valid_days: Days = 30
-    title: Title = "10 % off your next order"
+    title: LocalTitle = "10 % off your next order"  # or {locale: title} (loyalty/texts.py)
 
 
 class PointsAsMoney(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from schemas.common import LocalDescription, LocalTitle
 from schemas.coupon_kinds import CouponKind
 
 CouponStatus = Literal["active", "used", "expired", "void"]
@@ -73,8 +74,8 @@ class UnlockOut(msgspec.Struct):
 class RewardIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A catalogue reward as marketing defines it (checked again on save: 422 names the field)."""
 
-    title: Annotated[str, Meta(min_length=1, max_length=200)]
-    description: Annotated[str, Meta(max_length=2000)] = ""
+    title: LocalTitle
+    description: LocalDescription = ""
     points_cost: Annotated[int, Meta(gt=0, le=10**9)]
     kind: CouponKind = "amount_off"
     value: Annotated[int, Meta(ge=0, le=10**12)] = 0
@@ -100,3 +101,7 @@ class RewardAdminOut(msgspec.Struct):
     unlocked: Annotated[int, Meta(description="Coupons issued from this reward so far.")]
     created_at: datetime
     updated_at: datetime
+    titles: Annotated[
+        dict[str, str], Meta(description="The title per locale; ``title`` is the default's.")
+    ] = {}
+    descriptions: dict[str, str] = {}

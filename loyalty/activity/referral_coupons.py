@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from loyalty import program
 from loyalty.rewards import codes
 from loyalty.rewards import coupons as rewards_coupons
 from schemas.program import CouponTerms
@@ -18,15 +19,18 @@ class Issued:
     id: int
     code: str
     title: str
+    titles: dict[str, str]
 
     def data(self) -> dict[str, Any]:
-        return {"coupon_id": self.id, "code": codes.display(self.code), "title": self.title}
+        code = codes.display(self.code)
+        return {"coupon_id": self.id, "code": code, "title": self.title, "titles": self.titles}
 
 
 async def issue(member_id: int, terms: CouponTerms, *, key: str, now: datetime) -> Issued:
     """Issue one coupon with ``terms`` once per ``key`` (the coupon service tells the member)."""
+    default_locale = (await program.get_rules()).default_locale
     new = rewards_coupons.NewCoupon(
-        title=terms.title,
+        **rewards_coupons.titles_of(terms, default_locale),
         kind=terms.kind,
         value=terms.value,
         sku=terms.sku,
@@ -36,7 +40,8 @@ async def issue(member_id: int, terms: CouponTerms, *, key: str, now: datetime) 
         issue_key=key,
     )
     row, _ = await rewards_coupons.issue(member_id, new, now=now)
-    return Issued(id=row["id"], code=row["code"], title=row["title"])
+    titles = new.titles
+    return Issued(id=row["id"], code=row["code"], title=row["title"], titles=titles)
 
 
 async def void(coupon_id: int, *, reason: str, now: datetime) -> bool:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import msgspec
 
-from loyalty import db
+from loyalty import db, texts
 from loyalty.activity import periods
 from schemas.program import ActivityReward, CappedActivity, ProgramRules, ReferralReward
 from schemas.widget import WayToEarnOut
@@ -21,8 +21,9 @@ ONE_OFF = {"account_created": "ever", "birthday": "year", "newsletter_signup": "
 REPEATABLE = ("visit", "product_view", "notification_open")
 
 
-def listing(rules: ProgramRules) -> list[WayToEarnOut]:
-    """The enabled rules in a stable order (nothing when the program is inactive)."""
+def listing(rules: ProgramRules, locale: str | None = None) -> list[WayToEarnOut]:
+    """The enabled rules in a stable order (nothing when the program is inactive); coupon
+    titles in ``locale``, else the program's default locale."""
     if not rules.active:
         return []
     found: list[WayToEarnOut] = []
@@ -36,16 +37,19 @@ def listing(rules: ProgramRules) -> list[WayToEarnOut]:
             found.append(WayToEarnOut(name, rule.points, ONE_OFF[name], 1))  # type: ignore[arg-type]
     ref = rules.activity.referral
     if ref.enabled:
-        found.append(_referral(ref.referrer, ref.friend))
+        found.append(_referral(ref.referrer, ref.friend, locale or rules.default_locale, rules))
     return found
 
 
-def _referral(referrer: ReferralReward, friend: ReferralReward) -> WayToEarnOut:
+def _referral(
+    referrer: ReferralReward, friend: ReferralReward, locale: str, rules: ProgramRules
+) -> WayToEarnOut:
     def points(side: ReferralReward) -> int:
         return side.points if side.kind == "points" else 0
 
     def coupon(side: ReferralReward) -> str | None:
-        return side.coupon.title if side.kind == "coupon" else None
+        title = side.coupon.title
+        return texts.pick(title, locale, rules.default_locale) if side.kind == "coupon" else None
 
     return WayToEarnOut(
         "referral",
@@ -62,7 +66,8 @@ async def for_member(
     rules: ProgramRules, member: dict[str, object] | None, *, now: datetime
 ) -> list[WayToEarnOut]:
     """:func:`listing` with the member's awards in each repeatable rule's current window."""
-    ways = listing(rules)
+    locale = member.get("locale") if member else None
+    ways = listing(rules, locale if isinstance(locale, str) else None)
     if member is None:
         return [_with_used(w, 0) if w.type in REPEATABLE else w for w in ways]
     day = periods.local_date(now, member.get("timezone"), rules.timezone)  # type: ignore[arg-type]

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+import jinja2
+
 from loyalty import audit, db
 from loyalty.errors import Invalid
 from loyalty.notify import devices, templates
@@ -64,6 +66,18 @@ def draft(
     if subject is None:
         raise Invalid("invalid_template", "an email needs a subject", field="subject")
     return templates.Copy(subject, body, html)
+
+
+def sample_title(
+    event: str, channel: str, locale: str, copy: templates.Copy, *, now: datetime, deep_link: str
+) -> str:
+    """The title (or subject) as a member would read it, with sample values: what a list of
+    templates shows instead of Jinja source. A title that will not render shows as written."""
+    values = templates.sample_values(event, locale, now, deep_link)
+    try:
+        return templates.render(templates.Copy(copy.title, ""), "push", values, locale).title
+    except jinja2.TemplateError:
+        return copy.title
 
 
 async def preview(

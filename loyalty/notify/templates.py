@@ -23,7 +23,7 @@ from jinja2 import meta, nodes, pass_context
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
-from loyalty import audit, db
+from loyalty import audit, db, texts
 from loyalty.errors import Invalid, NotFound
 from loyalty.notify.defaults import CODE, SHIPPED, code_line, greeting
 from loyalty.outbox import EVENTS
@@ -299,8 +299,10 @@ def placeholder_values(
         "order_id": data.get("order_id") or "",
         "reason": data.get("reason") or "",
         "coupon_code": data.get("coupon_code") or data.get("code") or "",
-        "coupon_title": data.get("coupon_title") or data.get("title") or "",
-        "reward_title": data.get("reward_title") or data.get("reward") or "",
+        "coupon_title": texts.local(data.get("titles"), locale, _plain(data, "coupon_title")),
+        "reward_title": texts.local(
+            data.get("reward_titles"), locale, data.get("reward_title") or data.get("reward") or ""
+        ),
         "friend_name": data.get("friend_name") or "",
     }
     for balance in ("available", "pending", "spent", "lifetime", "expired"):
@@ -309,6 +311,11 @@ def placeholder_values(
     values["expires_at"] = format_date(expires, locale)
     values["days_left"] = data.get("days_left", _days_left(expires, now))
     return values
+
+
+def _plain(data: dict[str, Any], name: str) -> str:
+    """A coupon's title as the event gave it (in the program's default locale)."""
+    return str(data.get(name) or data.get("title") or "")
 
 
 def _expiry(event: str, data: dict[str, Any], member: dict[str, Any]) -> datetime | None:

@@ -11,14 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from loyalty import audit, db, locking
+from loyalty import audit, db, locking, program, texts
 from loyalty.errors import Conflict, Invalid, NotFound
 from loyalty.rewards import coupons
 from schemas.coupon_kinds import PERCENT_KINDS, PRODUCT_KINDS
 from schemas.rewards import RewardIn
 
 _COLUMNS = """id, title, description, points_cost, kind, value, sku, min_order_minor,
-    valid_days, active, position, created_at, updated_at"""
+    valid_days, active, position, created_at, updated_at, titles, descriptions"""
 
 
 def validate(data: RewardIn) -> None:
@@ -36,15 +36,16 @@ async def create(data: RewardIn, *, actor: str, now: datetime) -> dict[str, Any]
     async with db.transaction():
         row = await db.fetchrow(
             f"""INSERT INTO reward (title, description, points_cost, kind, value, sku,
-                   min_order_minor, valid_days, active, position, created_at, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+                   min_order_minor, valid_days, active, position, titles, descriptions,
+                   created_at, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
                RETURNING {_COLUMNS}""",
-            *_values(data),
+            *await _values(data),
             now,
         )
         if row is None:
             raise RuntimeError("INSERT ... RETURNING returned no row")
-        created: dict[str, Any] = {**dict(row), "unlocked": 0}
+        created: dict[str, Any] = {**_decoded(row), "unlocked": 0}
         await audit.record(
             actor, "reward.create", now=now, target=f"reward:{row['id']}", details=_details(data)
         )
@@ -58,10 +59,10 @@ async def update(reward_id: int, data: RewardIn, *, actor: str, now: datetime) -
         row = await db.fetchrow(
             f"""UPDATE reward SET title = $2, description = $3, points_cost = $4, kind = $5,
                    value = $6, sku = $7, min_order_minor = $8, valid_days = $9, active = $10,
-                   position = $11, updated_at = $12
+                   position = $11, titles = $12, descriptions = $13, updated_at = $14
                WHERE id = $1 RETURNING {_COLUMNS}""",
             reward_id,
-            *_values(data),
+            *await _values(data),
             now,
         )
         if row is None:
@@ -85,10 +86,12 @@ async def deactivate(reward_id: int, *, actor: str, now: datetime) -> None:
         await audit.record(actor, "reward.deactivate", now=now, target=f"reward:{reward_id}")
 
 
-def _values(data: RewardIn) -> tuple[Any, ...]:
+async def _values(data: RewardIn) -> tuple[Any, ...]:
+    """Column values; ``title``/``description`` hold the program default locale's text."""
+    default = (await program.get_rules()).default_locale
     return (
-        data.title,
-        data.description,
+        texts.pick(data.title, default, default),
+        texts.pick(data.description, default, default),
         data.points_cost,
         data.kind,
         data.value,
@@ -97,7 +100,26 @@ def _values(data: RewardIn) -> tuple[Any, ...]:
         data.valid_days,
         data.active,
         data.position,
+        db.dumps(texts.as_map(data.title, default)),
+        db.dumps(texts.as_map(data.description, default) if data.description else {}),
     )
+
+
+def _decoded(row: Any) -> dict[str, Any]:
+    """A reward row with its jsonb ``titles`` and ``descriptions`` as dicts."""
+    out = dict(row)
+    for name in ("titles", "descriptions"):
+        out[name] = db.loads(out[name]) if isinstance(out[name], str) else out[name] or {}
+    return out
+
+
+def localised(row: dict[str, Any], locale: str | None) -> dict[str, Any]:
+    """The reward row with ``title`` and ``description`` in ``locale`` (else the default's)."""
+    return {
+        **row,
+        "title": texts.local(row.get("titles"), locale, row["title"]),
+        "description": texts.local(row.get("descriptions"), locale, row["description"]),
+    }
 
 
 def _details(data: RewardIn) -> dict[str, Any]:
@@ -113,7 +135,7 @@ async def get(reward_id: int) -> dict[str, Any]:
     )
     if row is None:
         raise NotFound("reward_not_found", f"no reward {reward_id}")
-    return dict(row)
+    return _decoded(row)
 
 
 async def list_all(*, active_only: bool) -> list[dict[str, Any]]:
@@ -125,7 +147,7 @@ async def list_all(*, active_only: bool) -> list[dict[str, Any]]:
             ORDER BY position, points_cost, id""",
         active_only,
     )
-    return [dict(r) for r in rows]
+    return [_decoded(r) for r in rows]
 
 
 async def unlock(
@@ -164,7 +186,7 @@ async def _active_reward(reward_id: int) -> dict[str, Any]:
     row = await db.fetchrow(f"SELECT {_COLUMNS} FROM reward WHERE id = $1", reward_id)
     if row is None or not row["active"]:
         raise NotFound("reward_not_found", f"no reward {reward_id} in the catalogue")
-    return dict(row)
+    return _decoded(row)
 
 
 async def _check_can_pay(member: locking.LockedMember, cost: int, now: datetime) -> None:
@@ -180,6 +202,7 @@ async def _check_can_pay(member: locking.LockedMember, cost: int, now: datetime)
 def _new_coupon(reward: dict[str, Any], key: str) -> coupons.NewCoupon:
     return coupons.NewCoupon(
         title=reward["title"],
+        titles=reward["titles"],
         kind=reward["kind"],
         value=reward["value"],
         sku=reward["sku"],

@@ -13,25 +13,27 @@ reaction does nothing: the re-entrancy stops there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from loyalty import db, locking, outbox, program, reactions, spending
+from loyalty import db, locking, outbox, program, reactions, spending, texts
 from loyalty.rewards import codes
 from loyalty.webhooks import events as webhook_events
-from schemas.program import ProgramRules
+from schemas.program import CouponTerms, ProgramRules
 
 CODE_ATTEMPTS = 8
 
-COLUMNS = """c.id, c.member, c.code, c.source, c.reward_id, c.title, c.kind, c.value, c.sku,
-    c.min_order_minor, c.points_cost, c.spend_key, c.status, c.issued_at, c.expires_at,
+COLUMNS = """c.id, c.member, c.code, c.source, c.reward_id, c.title, c.titles, c.kind, c.value,
+    c.sku, c.min_order_minor, c.points_cost, c.spend_key, c.status, c.issued_at, c.expires_at,
     c.used_at, c.used_order_id, c.voided_at, c.void_reason"""
 
 
 @dataclass(frozen=True, slots=True)
 class NewCoupon:
-    """What to issue. ``points_cost`` > 0 spends that many points under ``spend_kind``."""
+    """What to issue. ``points_cost`` > 0 spends that many points under ``spend_kind``.
+
+    ``title`` is in the program's default locale; ``titles`` maps locales to titles."""
 
     title: str
     kind: str
@@ -44,6 +46,7 @@ class NewCoupon:
     reward_id: int | None = None
     points_cost: int = 0
     spend_kind: str = "coupon_burn"
+    titles: dict[str, str] = field(default_factory=dict)
 
 
 def status_at(row: Any, now: datetime) -> str:
@@ -112,8 +115,9 @@ async def _insert(
         row = await db.fetchrow(
             f"""INSERT INTO coupon AS c (member, code, issue_key, source, reward_id, title, kind,
                    value, sku, min_order_minor, points_cost, spend_key, status, issued_at,
-                   expires_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, $14)
+                   expires_at, titles)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, $14,
+                       $15)
                ON CONFLICT (code) DO NOTHING RETURNING {COLUMNS}""",
             member_id,
             generate(),
@@ -129,6 +133,7 @@ async def _insert(
             spend_key,
             now,
             now + timedelta(days=new.valid_days),
+            db.dumps(new.titles),
         )
         if row is not None:
             return dict(row)
@@ -142,6 +147,7 @@ async def _announce(row: dict[str, Any], new: NewCoupon) -> None:
         "coupon_id": row["id"],
         "code": codes.display(row["code"]),
         "title": row["title"],
+        "titles": new.titles,
         "expires_at": row["expires_at"].isoformat(),
         "value": row["value"],
         "kind": row["kind"],
@@ -152,6 +158,7 @@ async def _announce(row: dict[str, Any], new: NewCoupon) -> None:
         data |= {
             "reward_id": new.reward_id,
             "reward_title": new.title,
+            "reward_titles": new.titles,
             "points": new.points_cost,
         }
     await outbox.enqueue(
@@ -236,7 +243,7 @@ async def _threshold_count(member_id: int) -> int:
 def _threshold_coupon(rules: ProgramRules, member_id: int, seq: int) -> NewCoupon:
     terms = rules.coupon
     return NewCoupon(
-        title=terms.title,
+        **titles_of(terms, rules.default_locale),
         kind=terms.kind,
         value=terms.value,
         sku=terms.sku,
@@ -247,6 +254,20 @@ def _threshold_coupon(rules: ProgramRules, member_id: int, seq: int) -> NewCoupo
         points_cost=rules.threshold_points,
         spend_kind="coupon_burn",
     )
+
+
+def titles_of(terms: CouponTerms, default_locale: str) -> dict[str, Any]:
+    """``title`` (the default locale's) and ``titles`` (every locale's) of ``terms``: the
+    ``NewCoupon`` fields for its text."""
+    return {
+        "title": texts.pick(terms.title, default_locale, default_locale),
+        "titles": texts.as_map(terms.title, default_locale),
+    }
+
+
+def title_for(row: dict[str, Any], locale: str | None) -> str:
+    """A coupon row's title in ``locale``, else the default locale's (``row["title"]``)."""
+    return texts.local(row.get("titles"), locale, row["title"])
 
 
 async def list_for_member(member_id: int, *, now: datetime, limit: int) -> list[dict[str, Any]]:

@@ -10,8 +10,11 @@ from schemas.rewards import RewardIn
 
 DEMO_REWARDS = (
     RewardIn(
-        title="5 EUR off your next order",
-        description="Spend 2,000 points for 5 EUR off any order of 25 EUR or more.",
+        title={"en": "5 EUR off your next order", "nb": "5 EUR rabatt på neste bestilling"},
+        description={
+            "en": "Spend 2,000 points for 5 EUR off any order of 25 EUR or more.",
+            "nb": "Bruk 2 000 poeng og få 5 EUR rabatt på en bestilling over 25 EUR.",
+        },
         points_cost=2_000,
         kind="amount_off",
         value=500,
@@ -20,8 +23,11 @@ DEMO_REWARDS = (
         position=1,
     ),
     RewardIn(
-        title="Free shipping",
-        description="Spend 800 points to have your next order shipped for free.",
+        title={"en": "Free shipping", "nb": "Gratis frakt"},
+        description={
+            "en": "Spend 800 points to have your next order shipped for free.",
+            "nb": "Bruk 800 poeng og få gratis frakt på neste bestilling.",
+        },
         points_cost=800,
         kind="free_shipping",
         valid_days=30,

@@ -9,6 +9,7 @@ A redemption is one order's use of a coupon and/or points: first a hold (``held`
 from __future__ import annotations
 
 from piccolo.columns import (
+    JSONB,
     BigInt,
     BigSerial,
     Boolean,
@@ -29,8 +30,10 @@ class Reward(Table, db=DB):
     """A catalogue entry: spend ``points_cost`` points, get a coupon with these terms."""
 
     id = BigSerial(primary_key=True)
-    title = Varchar(length=200)
+    title = Varchar(length=200)  # in the program's default locale
     description = Text(default="")
+    titles = JSONB(default={})  # {locale: title} (loyalty/texts.py); {} for one-language
+    descriptions = JSONB(default={})
     points_cost = BigInt()
     kind = Varchar(length=32)
     value = BigInt(default=0)
@@ -52,7 +55,8 @@ class Coupon(Table, db=DB):
     issue_key = Varchar(length=200, unique=True)
     source = Varchar(length=16)
     reward_id = BigInt(null=True, default=None)
-    title = Varchar(length=200)
+    title = Varchar(length=200)  # in the program's default locale
+    titles = JSONB(default={})  # {locale: title} as issued
     kind = Varchar(length=32)
     value = BigInt(default=0)
     sku = Varchar(length=64, null=True, default=None)

@@ -106,3 +106,25 @@ async def test_test_send_reports_the_outcome(pages_as: PagesAs) -> None:
     assert sent.status_code == 303  # no SMTP configured in tests: the outcome is "skipped"
     page = (await marketing.get("/admin/templates/welcome/email/en")).text
     assert "Test send to me@example.com:" in page
+
+
+async def test_reward_form_keeps_a_title_per_locale(pages_as: PagesAs) -> None:
+    marketing: Pages = await pages_as("marketing")
+    form = (await marketing.get("/admin/rewards")).text
+    assert 'name="title__nb"' in form  # the demo program's locales: en (default) and nb
+    nb = {"title__nb": "Gratis kaffe", "description__nb": "Én kaffe"}
+    created = await marketing.post("/admin/rewards", {**REWARD, **nb})
+    assert created.status_code == 303
+    [row] = await catalogue.list_all(active_only=False)
+    assert row["title"] == "Free coffee"
+    assert row["titles"] == {"en": "Free coffee", "nb": "Gratis kaffe"}
+    editor = (await marketing.get(f"/admin/rewards/{row['id']}")).text
+    assert 'value="Gratis kaffe"' in editor
+    await marketing.post(f"/admin/rewards/{row['id']}", {**REWARD, **nb, "points_cost": "750"})
+    assert (await catalogue.get(row["id"]))["descriptions"]["nb"] == "Én kaffe"
+
+
+async def test_copy_list_shows_titles_rendered_with_sample_values(pages_as: PagesAs) -> None:
+    listing = (await (await pages_as("marketing")).get("/admin/templates")).text
+    assert "{{" not in listing and "{%" not in listing
+    assert "Your reward is here: 10 % off your next order" in listing
