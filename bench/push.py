@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from push.content import DeliveryResult, PushMessage, complete  # noqa: E402
-from push.settings import Senders, senders_from_env  # noqa: E402
+from push.settings import ConfiguredSenders, senders_from_env  # noqa: E402
 
 
 def campaign(devices: int) -> Iterator[PushMessage]:
@@ -76,7 +76,7 @@ def stop_fakes(process: subprocess.Popen[str]) -> dict[str, int]:
     return counts
 
 
-async def send_push(senders: Senders, batch: list[PushMessage]) -> list[DeliveryResult]:
+async def send_push(senders: ConfiguredSenders, batch: list[PushMessage]) -> list[DeliveryResult]:
     """Send a mixed batch, FCM and APNs at once; results in the batch's order."""
     fcm = [i for i, m in enumerate(batch) if m.provider == "fcm"]
     apns = [i for i, m in enumerate(batch) if m.provider == "apns"]
@@ -91,7 +91,7 @@ async def send_push(senders: Senders, batch: list[PushMessage]) -> list[Delivery
 
 
 async def run(
-    senders: Senders, messages: Iterator[PushMessage], batch: int, parallel: int
+    senders: ConfiguredSenders, messages: Iterator[PushMessage], batch: int, parallel: int
 ) -> collections.Counter[str]:
     """``parallel`` workers take ``batch`` messages at a time from one shared stream."""
     outcomes: collections.Counter[str] = collections.Counter()

@@ -63,7 +63,7 @@ class SkippingSender(Generic[Msg]):
 
 
 @dataclass(frozen=True)
-class Senders:
+class ConfiguredSenders:
     """One sender per provider, as the environment configured them (or skipping stand-ins)."""
 
     fcm: PushSender
@@ -77,9 +77,9 @@ class Senders:
         )
 
 
-def senders_from_env(env: Mapping[str, str]) -> Senders:
+def senders_from_env(env: Mapping[str, str]) -> ConfiguredSenders:
     """Build every sender the environment has credentials for; skip the others."""
-    return Senders(
+    return ConfiguredSenders(
         fcm=fcm_from_env(env),
         apns=apns_from_env(env),
         email=smtp_from_env(env),

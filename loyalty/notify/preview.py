@@ -15,7 +15,7 @@ from typing import Any, cast
 from loyalty import audit, db
 from loyalty.errors import Invalid
 from loyalty.notify import devices, templates
-from loyalty.notify.delivery import Senders
+from loyalty.notify.delivery import ProviderSenders
 from loyalty.sms import phones
 from push.content import (
     DeliveryResult,
@@ -105,7 +105,7 @@ async def test_send(
     platform: str | None,
     provider: str | None,
     sample: dict[str, Any] | None,
-    senders: Senders,
+    senders: ProviderSenders,
     actor: str,
     now: datetime,
     deep_link: str,
