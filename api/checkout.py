@@ -10,8 +10,17 @@ from litestar.params import JSONBody
 
 from api.deps import Now, provide_now, verify_shop_signature
 from loyalty.rewards import checkout
+from loyalty.rewards.pricing import Reason
 from loyalty.rewards.ratelimit import BadCodeLimiter
-from schemas.checkout import QuoteIn, QuoteOut, ReservationOut, ReserveIn
+from schemas.checkout import (
+    CouponQuote,
+    PointsQuote,
+    QuoteIn,
+    QuoteOut,
+    ReasonOut,
+    ReservationOut,
+    ReserveIn,
+)
 
 
 def limiter_of(request: Request[Any, Any, Any]) -> BadCodeLimiter | None:
@@ -34,7 +43,7 @@ class CheckoutController(Controller):
         """The discount a coupon code and/or points give this cart and the final total, or
         every reason they do not. Holds nothing. Unknown and used codes answer alike
         (``coupon_invalid``); too many wrong codes for one customer answer 429."""
-        return await checkout.quote(data, now=now, limiter=limiter_of(request))
+        return quote_out(await checkout.quote(data, now=now, limiter=limiter_of(request)))
 
     @post("/checkout/reserve", status_code=200)
     async def reserve(
@@ -50,5 +59,48 @@ class CheckoutController(Controller):
             expires_at=expires_at,
             coupon_code=quote.coupon.code if quote.coupon else None,
             points=quote.points.points_used if quote.points else 0,
-            quote=quote,
+            quote=quote_out(quote),
         )
+
+
+def quote_out(quote: checkout.Quote) -> QuoteOut:
+    """The domain's priced cart as the response body."""
+    return QuoteOut(
+        customer_id=quote.customer_id,
+        currency=quote.currency,
+        total_minor=quote.total_minor,
+        discount_minor=quote.discount_minor,
+        final_total_minor=quote.final_total_minor,
+        coupon=_coupon_out(quote.coupon) if quote.coupon else None,
+        points=_points_out(quote.points) if quote.points else None,
+        reasons=_reasons_out(quote.reasons),
+    )
+
+
+def _coupon_out(coupon: checkout.CouponQuote) -> CouponQuote:
+    return CouponQuote(
+        code=coupon.code,
+        applied=coupon.applied,
+        discount_minor=coupon.discount_minor,
+        free_shipping=coupon.free_shipping,
+        title=coupon.title,
+        kind=coupon.kind,
+        expires_at=coupon.expires_at,
+        reasons=_reasons_out(coupon.reasons),
+    )
+
+
+def _points_out(points: checkout.PointsQuote) -> PointsQuote:
+    return PointsQuote(
+        requested=points.requested,
+        applied=points.applied,
+        points_used=points.points_used,
+        discount_minor=points.discount_minor,
+        max_points=points.max_points,
+        available=points.available,
+        reasons=_reasons_out(points.reasons),
+    )
+
+
+def _reasons_out(reasons: tuple[Reason, ...]) -> list[ReasonOut]:
+    return [ReasonOut(code=r.code, message=r.message, details=r.details) for r in reasons]

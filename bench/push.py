@@ -3,8 +3,8 @@
     .venv/bin/python bench/push.py [--devices N] [--batch 500] [--parallel 2] [--profile FILE]
 
 Half the devices are FCM (Android), half APNs (iOS). Batches of ``--batch`` mixed messages
-go through ``Senders.send_push`` as an outbox worker would, ``--parallel`` batches at a
-time (a worker running several jobs). The fakes run in a subprocess (``python -m
+go to their provider's sender, both providers at once, ``--parallel`` batches at a time (a
+worker running several jobs). The fakes run in a subprocess (``python -m
 loyalty.fakes``) so their CPU is not counted here. The last line is
 ``pushes_per_s=<n> rss_mb=<n>`` (wall clock; rss is this sender process's peak). The line
 before gives the sender's CPU per push: on a shared or small machine, where the fakes
@@ -34,8 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from push.content import PushMessage  # noqa: E402
-from push.settings import Senders, senders_from_env  # noqa: E402
+from push.content import DeliveryResult, PushMessage, complete  # noqa: E402
+from push.settings import ConfiguredSenders, senders_from_env  # noqa: E402
 
 
 def campaign(devices: int) -> Iterator[PushMessage]:
@@ -57,7 +57,10 @@ def campaign(devices: int) -> Iterator[PushMessage]:
 def start_fakes(folder: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "loyalty.fakes", "--dir", str(folder), "--no-record"],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     env: dict[str, str] = json.loads(process.stdout.readline())
@@ -73,16 +76,30 @@ def stop_fakes(process: subprocess.Popen[str]) -> dict[str, int]:
     return counts
 
 
-async def run(senders: Senders, messages: Iterator[PushMessage], batch: int,
-              parallel: int) -> collections.Counter[str]:
+async def send_push(senders: ConfiguredSenders, batch: list[PushMessage]) -> list[DeliveryResult]:
+    """Send a mixed batch, FCM and APNs at once; results in the batch's order."""
+    fcm = [i for i, m in enumerate(batch) if m.provider == "fcm"]
+    apns = [i for i, m in enumerate(batch) if m.provider == "apns"]
+    fcm_results, apns_results = await asyncio.gather(
+        senders.fcm.send([batch[i] for i in fcm]), senders.apns.send([batch[i] for i in apns])
+    )
+    results: list[DeliveryResult | None] = [None] * len(batch)
+    for indexes, answers in ((fcm, fcm_results), (apns, apns_results)):
+        for index, answer in zip(indexes, answers, strict=True):
+            results[index] = answer
+    return complete(results)
+
+
+async def run(
+    senders: ConfiguredSenders, messages: Iterator[PushMessage], batch: int, parallel: int
+) -> collections.Counter[str]:
     """``parallel`` workers take ``batch`` messages at a time from one shared stream."""
     outcomes: collections.Counter[str] = collections.Counter()
 
     async def worker() -> None:
         while chunk := list(itertools.islice(messages, batch)):
-            results = await senders.send_push(chunk)
-            outcomes.update(f"{r.outcome}:{r.reason}" if r.reason else r.outcome
-                            for r in results)
+            results = await send_push(senders, chunk)
+            outcomes.update(f"{r.outcome}:{r.reason}" if r.reason else r.outcome for r in results)
 
     await asyncio.gather(*(worker() for _ in range(parallel)))
     return outcomes
@@ -131,13 +148,17 @@ def main() -> None:
     fakes_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     rate = args.devices / measure.seconds
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"devices={args.devices} batch={args.batch} parallel={args.parallel} "
-          f"seconds={measure.seconds:.2f} load={os.getloadavg()[0]:.1f}/{os.cpu_count()}cpu")
+    print(
+        f"devices={args.devices} batch={args.batch} parallel={args.parallel} "
+        f"seconds={measure.seconds:.2f} load={os.getloadavg()[0]:.1f}/{os.cpu_count()}cpu"
+    )
     print(f"outcomes={dict(measure.outcomes)} fakes_received={received}")
-    print(f"sender_cpu_s={measure.cpu_seconds:.2f} "
-          f"sender_cpu_us_per_push={measure.cpu_seconds / args.devices * 1e6:.0f} "
-          f"cpu_bound_pushes_per_s={args.devices / measure.cpu_seconds:.0f} "
-          f"fakes_cpu_s={fakes_cpu.ru_utime + fakes_cpu.ru_stime:.2f}")
+    print(
+        f"sender_cpu_s={measure.cpu_seconds:.2f} "
+        f"sender_cpu_us_per_push={measure.cpu_seconds / args.devices * 1e6:.0f} "
+        f"cpu_bound_pushes_per_s={args.devices / measure.cpu_seconds:.0f} "
+        f"fakes_cpu_s={fakes_cpu.ru_utime + fakes_cpu.ru_stime:.2f}"
+    )
     print(f"pushes_per_s={rate:.0f} rss_mb={rss_mb:.0f}")
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import msgspec
-
 from schemas.earning import Campaign, TierLevel, Tiers
 from schemas.program import ProgramRules
 
@@ -38,7 +36,3 @@ def rich_rules(now: datetime) -> ProgramRules:
             campaign("pos", bonus_points=20, channels=["pos"]),
         ],
     )
-
-
-def rules_json(now: datetime) -> str:
-    return msgspec.json.encode(rich_rules(now)).decode()

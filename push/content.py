@@ -13,7 +13,7 @@ import msgspec
 
 Platform = Literal["ios", "android"]
 Provider = Literal["fcm", "apns"]
-Outcome = Literal["sent", "pruned", "retry", "failed", "skipped"]
+SendOutcome = Literal["sent", "pruned", "retry", "failed", "skipped"]
 FcmTarget = Literal["token", "fid"]
 
 
@@ -69,7 +69,7 @@ class DeliveryResult(msgspec.Struct, frozen=True, kw_only=True):
     """
 
     key: str
-    outcome: Outcome
+    outcome: SendOutcome
     reason: str = ""
     retry_after_s: float | None = None
     provider_id: str | None = None

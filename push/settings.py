@@ -23,7 +23,6 @@ from push.content import (
     PushSender,
     SmsMessage,
     SmsSender,
-    complete,
     skipped,
 )
 from push.fcm import FcmSender
@@ -64,37 +63,13 @@ class SkippingSender(Generic[Msg]):
 
 
 @dataclass(frozen=True)
-class Senders:
-    """One sender per channel; :meth:`send_push` routes each message by its provider."""
+class ConfiguredSenders:
+    """One sender per provider, as the environment configured them (or skipping stand-ins)."""
 
     fcm: PushSender
     apns: PushSender
     email: EmailSender
     sms: SmsSender = field(default_factory=lambda: SkippingSender[SmsMessage](SMS_SKIPPED))
-
-    async def send_push(self, batch: Sequence[PushMessage]) -> list[DeliveryResult]:
-        """Send a mixed batch, both providers at once; results in the batch's order."""
-        by_provider: dict[str, list[int]] = {"fcm": [], "apns": []}
-        for index, msg in enumerate(batch):
-            by_provider[msg.provider].append(index)
-        fcm_results, apns_results = await asyncio.gather(
-            self.fcm.send([batch[i] for i in by_provider["fcm"]]),
-            self.apns.send([batch[i] for i in by_provider["apns"]]),
-        )
-        results: list[DeliveryResult | None] = [None] * len(batch)
-        for indexes, answers in (
-            (by_provider["fcm"], fcm_results),
-            (by_provider["apns"], apns_results),
-        ):
-            for index, answer in zip(indexes, answers, strict=True):
-                results[index] = answer
-        return complete(results)
-
-    async def send_email(self, batch: Sequence[EmailMessage]) -> list[DeliveryResult]:
-        return await self.email.send(list(batch))
-
-    async def send_sms(self, batch: Sequence[SmsMessage]) -> list[DeliveryResult]:
-        return await self.sms.send(list(batch))
 
     async def close(self) -> None:
         await asyncio.gather(
@@ -102,9 +77,9 @@ class Senders:
         )
 
 
-def senders_from_env(env: Mapping[str, str]) -> Senders:
+def senders_from_env(env: Mapping[str, str]) -> ConfiguredSenders:
     """Build every sender the environment has credentials for; skip the others."""
-    return Senders(
+    return ConfiguredSenders(
         fcm=fcm_from_env(env),
         apns=apns_from_env(env),
         email=smtp_from_env(env),

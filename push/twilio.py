@@ -135,11 +135,6 @@ def classify_error(to: str, error: TwilioRestException, after_s: float | None) -
     return failed(to, reason)
 
 
-def refusal_kind(reason: str) -> str:
-    """What a ``pruned`` SMS result says about the number (``invalid_number``...)."""
-    return reason.split(" ", 1)[0]
-
-
 def _retry_after(client: Client) -> float | None:
     http = client.http_client
     last = http.last if isinstance(http, EndpointHttpClient) else None

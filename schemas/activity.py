@@ -22,7 +22,9 @@ ActivityChannel = Annotated[
     Literal["app", "web"],
     Meta(description="Activity rules apply to the app and web shop only."),
 ]
-Outcome = Literal["earned", "cap_reached", "already_earned", "not_eligible", "blocked", "disabled"]
+EventOutcome = Literal[
+    "earned", "cap_reached", "already_earned", "not_eligible", "blocked", "disabled"
+]
 
 
 class _Event(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, tag_field="type"):
@@ -58,7 +60,7 @@ class EventOut(msgspec.Struct):
 
     id: str
     type: str
-    outcome: Outcome
+    outcome: EventOutcome
     points: int
     window: Annotated[str, Meta(description="The cap window: a local date, month, or 'ever'.")]
     cap: Literal["day", "month", "ever"]

@@ -172,12 +172,12 @@ async def from_profile(event: reactions.ProfileSaved) -> None:
 @reactions.on_order_advanced(30)
 async def from_order(event: reactions.OrderAdvanced) -> None:
     """An order advanced: attach, decide or reverse; the outcome goes on the order's flags."""
-    for flag in await _on_order(event):
+    for flag in await _order_flags(event):
         if flag not in event.flags:
             event.flags.append(flag)
 
 
-async def _on_order(event: reactions.OrderAdvanced) -> list[str]:
+async def _order_flags(event: reactions.OrderAdvanced) -> list[str]:
     member_id, order_id, now = event.member_id, event.order_id, event.now
     flags: list[str] = []
     flag = await attach(member_id, event.referral_code, source="order", order_id=order_id, now=now)

@@ -77,7 +77,7 @@ CHANNELS = ("push", "email")
 
 
 @dataclass(frozen=True, slots=True)
-class Senders:
+class ProviderSenders:
     """One sender per provider; a missing provider is a stand-in answering ``skipped``."""
 
     fcm: PushSender
@@ -133,7 +133,7 @@ class Policy:
 
 
 @dataclass(slots=True)
-class Note:
+class ClaimedNotification:
     """A claimed notification."""
 
     id: int
@@ -160,7 +160,7 @@ class Planned:
 
 
 @dataclass(slots=True)
-class Due:
+class DueDelivery:
     """A delivery row to send now."""
 
     id: int
@@ -177,7 +177,7 @@ class Due:
 class Batch:
     """What a claimed batch needs to render: its notifications, members and copy."""
 
-    notes: dict[int, Note]
+    notes: dict[int, ClaimedNotification]
     members: dict[int, dict[str, Any]]
     copy: templates.CustomCopy
     now: datetime
@@ -189,7 +189,7 @@ class Batch:
 
 
 async def run(
-    senders: Senders, *, now: datetime, deep_link: str, policy: Policy | None = None
+    senders: ProviderSenders, *, now: datetime, deep_link: str, policy: Policy | None = None
 ) -> dict[str, int]:
     """Deliver everything due at ``now``; returns counts of outcomes for the log."""
     rules = await program.get_rules()
@@ -205,7 +205,7 @@ async def run(
     return dict(totals)
 
 
-async def claim(now: datetime, policy: Policy) -> list[Note]:
+async def claim(now: datetime, policy: Policy) -> list[ClaimedNotification]:
     """Lease up to ``claim_size`` due notifications to this worker (see the module doc)."""
     rows = await db.fetch(
         """UPDATE notification n SET next_attempt_at = $2, attempts = n.attempts + 1
@@ -217,11 +217,19 @@ async def claim(now: datetime, policy: Policy) -> list[Note]:
         now + policy.lease,
         policy.claim_size,
     )
-    return [Note(r["id"], r["member"], r["event"], db.loads(r["data"]) or {}) for r in rows]
+    return [
+        ClaimedNotification(r["id"], r["member"], r["event"], db.loads(r["data"]) or {})
+        for r in rows
+    ]
 
 
 async def process(
-    notes: list[Note], senders: Senders, *, now: datetime, deep_link: str, policy: Policy
+    notes: list[ClaimedNotification],
+    senders: ProviderSenders,
+    *,
+    now: datetime,
+    deep_link: str,
+    policy: Policy,
 ) -> Counter[str]:
     """One claimed batch: plan what is new, send what is due, settle each notification."""
     ids = [n.id for n in notes]
@@ -238,7 +246,7 @@ async def process(
         now=now,
         deep_link=deep_link,
     )
-    by_provider: dict[str, list[Due]] = {}
+    by_provider: dict[str, list[DueDelivery]] = {}
     for row in due:
         by_provider.setdefault(row.provider, []).append(row)
     counts: Counter[str] = Counter()
@@ -260,7 +268,7 @@ def _channels(member: dict[str, Any] | None) -> tuple[str, ...]:
 
 
 async def plan(
-    notes: list[Note],
+    notes: list[ClaimedNotification],
     members: dict[int, dict[str, Any]],
     *,
     now: datetime,
@@ -305,7 +313,7 @@ async def plan(
 
 
 def plan_one(
-    note: Note,
+    note: ClaimedNotification,
     member: dict[str, Any] | None,
     phones: list[dict[str, Any]],
     *,
@@ -350,7 +358,7 @@ def plan_one(
 
 
 def _plan_push(
-    note: Note,
+    note: ClaimedNotification,
     member: dict[str, Any],
     phones: list[dict[str, Any]],
     now: datetime,
@@ -380,7 +388,7 @@ def _plan_push(
     return rows
 
 
-def _plan_staff(note: Note, staff: list[str]) -> list[Planned]:
+def _plan_staff(note: ClaimedNotification, staff: list[str]) -> list[Planned]:
     """Member-less notifications (admin alerts) go by email to ``data.to`` or to the admins."""
     to = note.data.get("to") or staff
     addresses = [to] if isinstance(to, str) else [str(a) for a in to]
@@ -523,7 +531,7 @@ async def _mark_interrupted(ids: list[int], now: datetime, policy: Policy) -> No
         log.warning("%s deliveries were in flight when a worker stopped", status[7:])
 
 
-async def _due(ids: list[int], now: datetime) -> list[Due]:
+async def _due(ids: list[int], now: datetime) -> list[DueDelivery]:
     rows = await db.fetch(
         """SELECT id, notification, channel, provider, platform, target, locale, attempts
            FROM delivery WHERE notification = ANY($1::bigint[])
@@ -533,7 +541,7 @@ async def _due(ids: list[int], now: datetime) -> list[Due]:
         now,
     )
     return [
-        Due(
+        DueDelivery(
             r["id"],
             r["notification"],
             r["channel"],
@@ -548,7 +556,10 @@ async def _due(ids: list[int], now: datetime) -> list[Due]:
 
 
 async def _send_all(
-    rows: list[Due], sender: PushSender | EmailSender | SmsSender, batch: Batch, policy: Policy
+    rows: list[DueDelivery],
+    sender: PushSender | EmailSender | SmsSender,
+    batch: Batch,
+    policy: Policy,
 ) -> Counter[str]:
     """Send one provider's rows through ``policy.lanes_for`` lanes, one message at a time each.
 
@@ -561,7 +572,7 @@ async def _send_all(
     counts: Counter[str] = Counter()
     ready, broken = _build_all(rows, batch)
 
-    async def write_outcomes(outcomes: list[tuple[Due, DeliveryResult]]) -> list[None]:
+    async def write_outcomes(outcomes: list[tuple[DueDelivery, DeliveryResult]]) -> list[None]:
         counts.update(await record(outcomes, now=batch.now, policy=policy))
         return [None] * len(outcomes)
 
@@ -587,13 +598,14 @@ async def _send_all(
 
 
 def _build_all(
-    rows: list[Due], batch: Batch
+    rows: list[DueDelivery], batch: Batch
 ) -> tuple[
-    list[tuple[Due, PushMessage | EmailMessage | SmsMessage]], list[tuple[Due, DeliveryResult]]
+    list[tuple[DueDelivery, PushMessage | EmailMessage | SmsMessage]],
+    list[tuple[DueDelivery, DeliveryResult]],
 ]:
     """Render every row; bad copy fails its own row and never blocks the rest."""
-    ready: list[tuple[Due, PushMessage | EmailMessage | SmsMessage]] = []
-    broken: list[tuple[Due, DeliveryResult]] = []
+    ready: list[tuple[DueDelivery, PushMessage | EmailMessage | SmsMessage]] = []
+    broken: list[tuple[DueDelivery, DeliveryResult]] = []
     for row in rows:
         try:
             ready.append((row, build_message(row, batch)))
@@ -645,7 +657,7 @@ class GroupWrite(Generic[T, R]):
 
 async def _send(
     sender: PushSender | EmailSender | SmsSender,
-    ready: Sequence[tuple[Due, PushMessage | EmailMessage | SmsMessage]],
+    ready: Sequence[tuple[DueDelivery, PushMessage | EmailMessage | SmsMessage]],
 ) -> list[DeliveryResult]:
     if not ready:
         return []
@@ -682,7 +694,7 @@ async def _mark_sending(ids: list[int], now: datetime) -> set[int]:
     return {r["id"] for r in rows}
 
 
-def build_message(row: Due, batch: Batch) -> PushMessage | EmailMessage | SmsMessage:
+def build_message(row: DueDelivery, batch: Batch) -> PushMessage | EmailMessage | SmsMessage:
     """The push, email or text for one delivery row, in the row's language."""
     note = batch.notes[row.notification]
     rendered = _rendered(row, note, batch)
@@ -712,7 +724,7 @@ def build_message(row: Due, batch: Batch) -> PushMessage | EmailMessage | SmsMes
     )
 
 
-def _rendered(row: Due, note: Note, batch: Batch) -> templates.Rendered:
+def _rendered(row: DueDelivery, note: ClaimedNotification, batch: Batch) -> templates.Rendered:
     key = (note.id, row.channel, row.locale)
     found = batch.rendered.get(key)
     if found is None:
@@ -743,7 +755,7 @@ def deep_link_for(base: str, data: dict[str, Any]) -> str:
 
 
 async def record(
-    outcomes: Sequence[tuple[Due, DeliveryResult]], *, now: datetime, policy: Policy
+    outcomes: Sequence[tuple[DueDelivery, DeliveryResult]], *, now: datetime, policy: Policy
 ) -> Counter[str]:
     """Write every outcome (and prune dead tokens) in one transaction."""
     counts: Counter[str] = Counter()
@@ -787,7 +799,7 @@ async def record(
 
 
 def decide(
-    row: Due,
+    row: DueDelivery,
     result: DeliveryResult,
     now: datetime,
     policy: Policy,

@@ -17,7 +17,7 @@ import jinja2
 from loyalty import audit, db
 from loyalty.errors import Invalid
 from loyalty.notify import devices, templates
-from loyalty.notify.delivery import Senders
+from loyalty.notify.delivery import ProviderSenders
 from loyalty.sms import phones
 from push.content import (
     DeliveryResult,
@@ -119,7 +119,7 @@ async def test_send(
     platform: str | None,
     provider: str | None,
     sample: dict[str, Any] | None,
-    senders: Senders,
+    senders: ProviderSenders,
     actor: str,
     now: datetime,
     deep_link: str,

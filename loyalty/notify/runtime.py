@@ -18,14 +18,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from loyalty.notify.delivery import Policy, Senders
+from loyalty.notify.delivery import Policy, ProviderSenders
 from loyalty.settings import Settings, SettingsError, load_settings
 from push.settings import senders_from_env
 
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    senders: Senders
+    senders: ProviderSenders
     settings: Settings
     policy: Policy
 
@@ -58,7 +58,7 @@ def policy_from_env(env: Mapping[str, str]) -> Policy:
 def build(settings: Settings) -> Runtime:
     """Senders for the configured providers (unconfigured ones answer ``skipped``)."""
     made = senders_from_env(settings.delivery_env)
-    senders = Senders(fcm=made.fcm, apns=made.apns, smtp=made.email, twilio=made.sms)
+    senders = ProviderSenders(fcm=made.fcm, apns=made.apns, smtp=made.email, twilio=made.sms)
     return Runtime(senders, settings, policy_from_env(settings.delivery_env))
 
 

@@ -30,7 +30,7 @@ from loyalty import accrual, db, locking, outbox, program, spending
 from loyalty.errors import Conflict, Invalid
 from loyalty.rewards import codes, coupons, pricing
 from loyalty.rewards.ratelimit import BadCodeLimiter
-from schemas.checkout import CouponQuote, PointsQuote, QuoteIn, QuoteOut, ReasonOut, ReserveIn
+from schemas.checkout import QuoteIn, ReserveIn
 from schemas.program import ProgramRules
 from schemas.shop import OrderIn
 
@@ -48,10 +48,51 @@ class MemberState:
 
 
 @dataclass(frozen=True, slots=True)
+class CouponQuote:
+    """What a typed coupon code does for a cart; ``reasons`` say why it does not apply."""
+
+    code: str
+    applied: bool
+    discount_minor: int
+    free_shipping: bool
+    title: str | None
+    kind: str | None
+    expires_at: datetime | None
+    reasons: tuple[pricing.Reason, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PointsQuote:
+    """What the points asked for do for a cart: how many pay, for how much, and the cap."""
+
+    requested: int
+    applied: bool
+    points_used: int
+    discount_minor: int
+    max_points: int
+    available: int
+    reasons: tuple[pricing.Reason, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A priced cart as the shop sees it: the discount, the final total, every reason."""
+
+    customer_id: str
+    currency: str
+    total_minor: int
+    discount_minor: int
+    final_total_minor: int
+    coupon: CouponQuote | None
+    points: PointsQuote | None
+    reasons: tuple[pricing.Reason, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Priced:
     """A priced cart: the answer, plus what a hold or a commit needs to know."""
 
-    quote: QuoteOut
+    quote: Quote
     coupon_id: int | None
     coupon_discount: int
     points_used: int
@@ -68,7 +109,7 @@ def earned_since(rules: ProgramRules, at: datetime) -> datetime | None:
 # -- quote and reserve -----------------------------------------------------------------------
 
 
-async def quote(data: QuoteIn, *, now: datetime, limiter: BadCodeLimiter | None) -> QuoteOut:
+async def quote(data: QuoteIn, *, now: datetime, limiter: BadCodeLimiter | None) -> Quote:
     """Price a cart for a customer without holding anything.
 
     The wrong-code count (Redis) and the member-and-coupon snapshot (one SQL statement) are
@@ -93,7 +134,7 @@ async def quote(data: QuoteIn, *, now: datetime, limiter: BadCodeLimiter | None)
 
 async def reserve(
     data: ReserveIn, *, now: datetime, limiter: BadCodeLimiter | None
-) -> tuple[QuoteOut, datetime]:
+) -> tuple[Quote, datetime]:
     """Hold the cart's coupon and points for ``data.order_id`` until the returned moment.
 
     Raises ``Conflict`` with the first reason's code and every reason in ``details.reasons``
@@ -112,7 +153,7 @@ async def reserve(
         if priced.refusals:
             first = priced.refusals[0]
             raise Conflict(
-                first.code, first.message, reasons=[_reason_out(r) for r in priced.refusals]
+                first.code, first.message, reasons=[reason_body(r) for r in priced.refusals]
             )
         expires_at = now + HOLD
         await _hold(data, priced, rules, now, expires_at)
@@ -264,12 +305,12 @@ def price(
     payable = data.total_minor - coupon_discount
     points_quote = _points_part(rules, data.points, member.wallet, cart, payable)
     points_discount = points_quote.discount_minor if points_quote else 0
-    reasons = [
-        *(coupon_quote.reasons if coupon_quote else []),
-        *(points_quote.reasons if points_quote else []),
-    ]
+    reasons = (
+        *(coupon_quote.reasons if coupon_quote else ()),
+        *(points_quote.reasons if points_quote else ()),
+    )
     discount = coupon_discount + points_discount
-    out = QuoteOut(
+    out = Quote(
         customer_id=data.customer_id,
         currency=rules.currency,
         total_minor=data.total_minor,
@@ -288,7 +329,7 @@ def price(
         coupon_discount=coupon_discount,
         points_used=points_quote.points_used if points_quote else 0,
         invalid_code=invalid,
-        refusals=[_reason(r) for r in reasons] if refused else [],
+        refusals=list(reasons) if refused else [],
     )
 
 
@@ -315,7 +356,7 @@ def _coupon_part(
         title=row["title"],
         kind=row["kind"],
         expires_at=row["expires_at"],
-        reasons=[_reason_out(r) for r in reasons],
+        reasons=tuple(reasons),
     )
     return answer, (row["id"] if applied else None), False
 
@@ -346,7 +387,7 @@ def _refused(code: str, reasons: list[pricing.Reason]) -> CouponQuote:
         title=None,
         kind=None,
         expires_at=None,
-        reasons=[_reason_out(r) for r in reasons],
+        reasons=tuple(reasons),
     )
 
 
@@ -367,16 +408,13 @@ def _points_part(
         discount_minor=result.discount_minor,
         max_points=result.max_points,
         available=max(wallet.available, 0),
-        reasons=[_reason_out(r) for r in result.reasons],
+        reasons=tuple(result.reasons),
     )
 
 
-def _reason_out(reason: pricing.Reason) -> ReasonOut:
-    return ReasonOut(code=reason.code, message=reason.message, details=reason.details)
-
-
-def _reason(out: ReasonOut) -> pricing.Reason:
-    return pricing.Reason(out.code, out.message, out.details)
+def reason_body(reason: pricing.Reason) -> dict[str, Any]:
+    """A reason as the 409's ``details.reasons`` carry it (the shape of a quote's reasons)."""
+    return {"code": reason.code, "message": reason.message, "details": reason.details}
 
 
 # -- the order PUT: commit, cancel, refund ---------------------------------------------------

@@ -289,11 +289,6 @@ async def list_for_member(member_id: int, *, now: datetime, limit: int) -> list[
     return [dict(r) for r in rows]
 
 
-async def by_code(code: str) -> dict[str, Any] | None:
-    row = await db.fetchrow(f"SELECT {COLUMNS} FROM coupon c WHERE c.code = $1", code)
-    return None if row is None else dict(row)
-
-
 async def mark_used(coupon_id: int, order_id: str, now: datetime) -> bool:
     """Active -> used by ``order_id``, atomically; ``False`` if someone else got there first."""
     done = await db.fetchrow(

@@ -69,7 +69,7 @@ async def stamp_last_order(event: reactions.OrderAdvanced) -> None:
     """A new (not cancelled) order: the last-order date and the rolling date move forward.
     An order cancelled later gives back what it moved: placing and cancelling wins no days."""
     if event.previous_status is None and event.status != "cancelled":
-        await on_order(event.member_id, event.placed_at, known=event.member)
+        await _move_last_order(event.member_id, event.placed_at, known=event.member)
     elif event.status == "cancelled" and event.previous_status not in (None, "cancelled"):
         await on_cancel(event.member_id, event.order_id, event.placed_at)
 
@@ -110,7 +110,7 @@ async def _known(known: reactions.MemberFacts) -> _Member:
     return _Member(known.last_order_at, known.points_expire_at, rules.validity, tz)
 
 
-async def on_order(
+async def _move_last_order(
     member_id: int, placed_at: datetime, *, known: reactions.MemberFacts | None = None
 ) -> None:
     """Move the last-order date and the rolling date to ``placed_at``.

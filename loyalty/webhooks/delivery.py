@@ -72,7 +72,7 @@ class Claimed:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class PostOutcome:
     status: str  # delivered | retry | failed
     status_code: int | None
     error: str | None
@@ -111,7 +111,7 @@ def _retry_after(raw: str | None) -> float | None:
     return float(raw) if raw and raw.isdigit() else None
 
 
-async def send(c: Claimed, post: Poster, policy: Policy, now: datetime) -> Outcome:
+async def send(c: Claimed, post: Poster, policy: Policy, now: datetime) -> PostOutcome:
     """Post one delivery; never raises (every failure is an outcome)."""
     started = time.perf_counter()
 
@@ -121,7 +121,7 @@ async def send(c: Claimed, post: Poster, policy: Policy, now: datetime) -> Outco
     try:
         await urls.check(c.url, allow_private=policy.allow_private)
     except Invalid as exc:
-        return Outcome("failed", None, f"refused: {exc.message}", took(), None)
+        return PostOutcome("failed", None, f"refused: {exc.message}", took(), None)
     body = body_of(c)
     headers = {
         "user-agent": USER_AGENT,
@@ -132,17 +132,19 @@ async def send(c: Claimed, post: Poster, policy: Policy, now: datetime) -> Outco
     try:
         status, retry_after, content = await post(c.url, body, headers, policy.timeout_s)
     except httpx.TimeoutException:
-        return Outcome("retry", None, "timeout", took(), None)
+        return PostOutcome("retry", None, "timeout", took(), None)
     except httpx.HTTPError as exc:
-        return Outcome(
+        return PostOutcome(
             "retry", None, f"connection: {type(exc).__name__}: {exc}"[:500], took(), None
         )
     text = content[:500].decode(errors="replace")
     if 200 <= status < 300:
-        return Outcome("delivered", status, None, took(), text)
+        return PostOutcome("delivered", status, None, took(), text)
     if status == 429 or status >= 500:
-        return Outcome("retry", status, f"HTTP {status}", took(), text, _retry_after(retry_after))
-    return Outcome("failed", status, f"HTTP {status}", took(), text)
+        return PostOutcome(
+            "retry", status, f"HTTP {status}", took(), text, _retry_after(retry_after)
+        )
+    return PostOutcome("failed", status, f"HTTP {status}", took(), text)
 
 
 def backoff_s(attempts: int, policy: Policy, rng: random.Random | None = None) -> float:
@@ -151,7 +153,7 @@ def backoff_s(attempts: int, policy: Policy, rng: random.Random | None = None) -
     return float(ceiling / 2 + (rng or random).uniform(0, ceiling / 2))
 
 
-def settle(c: Claimed, o: Outcome, now: datetime, policy: Policy) -> tuple[str, datetime]:
+def settle(c: Claimed, o: PostOutcome, now: datetime, policy: Policy) -> tuple[str, datetime]:
     """The delivery's new status and next attempt time after this outcome."""
     if o.status != "retry":
         return o.status, now
@@ -162,7 +164,7 @@ def settle(c: Claimed, o: Outcome, now: datetime, policy: Policy) -> tuple[str, 
 
 
 async def record(
-    batch: list[Claimed], outcomes: list[Outcome], now: datetime, policy: Policy
+    batch: list[Claimed], outcomes: list[PostOutcome], now: datetime, policy: Policy
 ) -> None:
     settled = [settle(c, o, now, policy) for c, o in zip(batch, outcomes, strict=True)]
     async with db.transaction():
@@ -197,7 +199,7 @@ async def record(
         await _scrub_erased([c.event for c in batch if c.type == "member.erased"])
 
 
-async def _health(batch: list[Claimed], outcomes: list[Outcome], now: datetime) -> None:
+async def _health(batch: list[Claimed], outcomes: list[PostOutcome], now: datetime) -> None:
     ok = {c.subscription for c, o in zip(batch, outcomes, strict=True) if o.status == "delivered"}
     bad = {c.subscription for c, o in zip(batch, outcomes, strict=True) if o.status != "delivered"}
     if ok:
@@ -262,7 +264,7 @@ async def run(
     started = time.monotonic()
     gate = asyncio.Semaphore(policy.concurrency)
 
-    async def one(c: Claimed, now: datetime) -> Outcome:
+    async def one(c: Claimed, now: datetime) -> PostOutcome:
         async with gate:
             return await send(c, post, policy, now)
 

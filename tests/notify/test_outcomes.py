@@ -187,7 +187,7 @@ async def test_marketing_test_send_goes_through_the_real_providers(
 # -- the policy as properties ------------------------------------------------------------------
 
 POLICY = delivery.Policy()
-DUE = delivery.Due(1, 1, "push", "fcm", "android", "t", "en", 0)
+DUE = delivery.DueDelivery(1, 1, "push", "fcm", "android", "t", "en", 0)
 
 
 @hsettings(

@@ -29,8 +29,10 @@ def env(fcm: FakeFcm, apns: FakeApns, smtp: FakeSmtp) -> dict[str, str]:
 
 async def test_nothing_configured_skips_every_channel() -> None:
     senders = senders_from_env({})
-    pushes = await senders.send_push([push("a"), push("b", provider="apns")])
-    emails = await senders.send_email([email("c@example.com")])
+    pushes = await senders.fcm.send([push("a")]) + await senders.apns.send(
+        [push("b", provider="apns")]
+    )
+    emails = await senders.email.send([email("c@example.com")])
     await senders.close()
     assert [(r.key, r.outcome, r.reason) for r in pushes + emails] == [
         ("a", "skipped", "fcm_not_configured"),
@@ -39,7 +41,7 @@ async def test_nothing_configured_skips_every_channel() -> None:
     ]
 
 
-async def test_configured_channels_get_real_senders_and_mixed_batches_keep_order(
+async def test_configured_channels_get_real_senders_that_send(
     env: dict[str, str], fcm: FakeFcm, apns: FakeApns, smtp: FakeSmtp
 ) -> None:
     senders = senders_from_env(env)
@@ -47,13 +49,13 @@ async def test_configured_channels_get_real_senders_and_mixed_batches_keep_order
         assert isinstance(senders.fcm, FcmSender)
         assert isinstance(senders.apns, ApnsSender)
         assert isinstance(senders.email, SmtpSender)
-        batch = [push("f1"), push("a1", provider="apns"), push("f2"),
-                 push("a2", provider="apns")]
-        results = await senders.send_push(batch)
-        emails = await senders.send_email([email("c@example.com")])
+        to_fcm = [push("f1"), push("f2")]
+        to_apns = [push("a1", provider="apns"), push("a2", provider="apns")]
+        results = await senders.fcm.send(to_fcm) + await senders.apns.send(to_apns)
+        emails = await senders.email.send([email("c@example.com")])
     finally:
         await senders.close()
-    assert [(r.key, r.outcome) for r in results] == [(m.token, "sent") for m in batch]
+    assert [(r.key, r.outcome) for r in results] == [(m.token, "sent") for m in to_fcm + to_apns]
     assert sorted(fcm.tokens()) == ["f1", "f2"]
     assert sorted(apns.tokens()) == ["a1", "a2"]
     assert emails[0].outcome == "sent"
@@ -83,17 +85,25 @@ def test_half_configured_smtp_is_an_error() -> None:
 
 def test_smtp_port_defaults_follow_the_tls_mode() -> None:
     base = {"LOYALTY_SMTP_HOST": "mail.example.com", "LOYALTY_SMTP_SENDER": "a@example.com"}
-    ports = {tls: senders_from_env({**base, "LOYALTY_SMTP_TLS": tls}).email
-             for tls in ("tls", "starttls", "none")}
+    ports = {
+        tls: senders_from_env({**base, "LOYALTY_SMTP_TLS": tls}).email
+        for tls in ("tls", "starttls", "none")
+    }
     assert {tls: s.port for tls, s in ports.items()} == {  # type: ignore[attr-defined]
-        "tls": 465, "starttls": 587, "none": 25}
+        "tls": 465,
+        "starttls": 587,
+        "none": 25,
+    }
 
 
 @pytest.fixture
 def fakes_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "loyalty.fakes", "--dir", str(tmp_path)],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None and process.stdin is not None
     with process.stdin, process.stdout:
@@ -108,8 +118,9 @@ async def test_fakes_run_in_their_own_process(
     process, env = fakes_process
     senders = senders_from_env(env)
     try:
-        results = await senders.send_push([push("f"), push("a", provider="apns")])
-        emails = await senders.send_email([email("c@example.com")])
+        results = await senders.fcm.send([push("f")])
+        results += await senders.apns.send([push("a", provider="apns")])
+        emails = await senders.email.send([email("c@example.com")])
     finally:
         await senders.close()
     assert [r.outcome for r in results + emails] == ["sent", "sent", "sent"]

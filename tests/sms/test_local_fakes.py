@@ -22,7 +22,7 @@ async def test_local_fakes_take_texts_and_log_them(
         assert fakes.env["LOYALTY_TWILIO_ENDPOINT"] == fakes.twilio.url
         senders = senders_from_env(fakes.env)
         try:
-            [result] = await senders.send_sms([SmsMessage(to="+4791234567", body="Hei!")])
+            [result] = await senders.sms.send([SmsMessage(to="+4791234567", body="Hei!")])
         finally:
             await senders.close()
         assert result.outcome == "sent"
