@@ -31,7 +31,7 @@ async def _health(client: httpx.AsyncClient) -> tuple[int, dict[str, Any]]:
     return r.status_code, r.json()
 
 
-async def _until_health(client: httpx.AsyncClient, status: int, timeout_s: float = 30) -> None:
+async def _until_health(client: httpx.AsyncClient, status: int, timeout_s: float = 60) -> None:
     async def reached() -> bool:
         return (await _health(client))[0] == status
 
