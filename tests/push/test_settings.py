@@ -47,7 +47,8 @@ async def test_configured_channels_get_real_senders_and_mixed_batches_keep_order
         assert isinstance(senders.fcm, FcmSender)
         assert isinstance(senders.apns, ApnsSender)
         assert isinstance(senders.email, SmtpSender)
-        batch = [push("f1"), push("a1", provider="apns"), push("f2"), push("a2", provider="apns")]
+        batch = [push("f1"), push("a1", provider="apns"), push("f2"),
+                 push("a2", provider="apns")]
         results = await senders.send_push(batch)
         emails = await senders.send_email([email("c@example.com")])
     finally:
@@ -82,25 +83,17 @@ def test_half_configured_smtp_is_an_error() -> None:
 
 def test_smtp_port_defaults_follow_the_tls_mode() -> None:
     base = {"LOYALTY_SMTP_HOST": "mail.example.com", "LOYALTY_SMTP_SENDER": "a@example.com"}
-    ports = {
-        tls: senders_from_env({**base, "LOYALTY_SMTP_TLS": tls}).email
-        for tls in ("tls", "starttls", "none")
-    }
+    ports = {tls: senders_from_env({**base, "LOYALTY_SMTP_TLS": tls}).email
+             for tls in ("tls", "starttls", "none")}
     assert {tls: s.port for tls, s in ports.items()} == {  # type: ignore[attr-defined]
-        "tls": 465,
-        "starttls": 587,
-        "none": 25,
-    }
+        "tls": 465, "starttls": 587, "none": 25}
 
 
 @pytest.fixture
 def fakes_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "loyalty.fakes", "--dir", str(tmp_path)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     assert process.stdout is not None and process.stdin is not None
     with process.stdin, process.stdout:
