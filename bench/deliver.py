@@ -88,15 +88,18 @@ async def deliver(
         cpu, started = time.process_time(), time.perf_counter()
         if profiler:
             profiler.enable()
-        for counts in await asyncio.gather(
-            *(
-                delivery.run(
+
+        async def job_chain() -> None:
+            """A pass ends at the job's time budget; the job then runs again, as here."""
+            while True:
+                counts = await delivery.run(
                     runtime.senders, now=NOW, deep_link=settings.deep_link, policy=runtime.policy
                 )
-                for _ in range(parallel)
-            )
-        ):
-            totals.update(counts)
+                totals.update(counts)
+                if not counts.get("notifications"):
+                    return
+
+        await asyncio.gather(*(job_chain() for _ in range(parallel)))
         if profiler:
             profiler.disable()
         seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu
