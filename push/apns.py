@@ -220,21 +220,23 @@ def _protocol_class(
 
 
 class _ApnsHeaderEncoder(Encoder):
-    """HPACK tuned for APNs requests, where two headers are new on every request.
+    """HPACK tuned for APNs requests, where a few headers are new on every request.
 
-    Those (``:path`` with the device token, ``apns-id``) are sent as literals kept out of
-    the dynamic table: indexing them only evicted the reused headers (the 200-byte JWT
-    among them) and made every table search walk a full table. No Huffman coding: it cost
-    12% of the CPU for a few bytes a request.
+    Those (``:path`` with the device token, ``apns-id``, and ``apns-collapse-id``, one per
+    notification from the delivery path) are sent as literals kept out of the dynamic table
+    (the first two "never indexed" as before, the collapse id "without indexing"):
+    indexing them only evicted the reused headers (the 200-byte JWT among them) and made
+    every table search walk a full table. No Huffman coding: it cost 12% of the CPU for a
+    few bytes a request.
 
     And a memo: once a request's reused headers were encoded without changing the dynamic
     table, each of them encodes to the same index reference for as long as the table stays
     as it is, so the next request with the same reused headers joins remembered bytes with
-    the two literals (a quarter of the APNs CPU went into hpack's search and add). Any
+    the literals (a quarter of the APNs CPU went into hpack's search and add). Any
     encoding that changes the table (a new JWT, a new topic) or a table resize empties it.
     """
 
-    UNIQUE = frozenset({b":path", b"apns-id"})
+    UNIQUE = frozenset({b":path", b"apns-id", b"apns-collapse-id"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -248,7 +250,7 @@ class _ApnsHeaderEncoder(Encoder):
         if pieces is None:
             return self._encode_and_remember(pairs, key)
         return b"".join(
-            piece if piece is not None else _never_indexed(name, value)
+            piece if piece is not None else _literal(name, value)
             for piece, (name, value) in zip(pieces, pairs, strict=True)
         )
 
@@ -270,7 +272,7 @@ class _ApnsHeaderEncoder(Encoder):
         else:
             self._memo[key] = pieces
         return prefix + b"".join(
-            piece if piece is not None else _never_indexed(name, value)
+            piece if piece is not None else _literal(name, value)
             for piece, (name, value) in zip(pieces, pairs, strict=True)
         )
 
@@ -279,19 +281,24 @@ def _to_bytes(value: bytes | str) -> bytes:
     return value if isinstance(value, bytes) else value.encode()
 
 
-def _never_indexed(name: bytes, value: bytes) -> bytes:
-    """RFC 7541 6.2.3, "literal header field never indexed", no Huffman coding."""
-    return _never_indexed_name(name) + _hpack_length(len(value)) + value
+_NEVER_INDEXED = frozenset({b":path", b"apns-id"})
+
+
+def _literal(name: bytes, value: bytes) -> bytes:
+    """RFC 7541 6.2.3 "never indexed" (6.2.2 "without indexing" for the collapse id), no
+    Huffman coding."""
+    return _literal_name(name) + _hpack_length(len(value)) + value
 
 
 @functools.cache
-def _never_indexed_name(name: bytes) -> bytes:
+def _literal_name(name: bytes) -> bytes:
+    flag = 0x10 if name in _NEVER_INDEXED else 0x00
     static = HeaderTable.STATIC_TABLE_MAPPING.get(name)
     if static is not None:  # the name by its static-table index, 4-bit prefix
         head = encode_integer(static[0], 4)
-        head[0] |= 0x10
+        head[0] |= flag
         return bytes(head)
-    return b"\x10" + _hpack_length(len(name)) + name
+    return bytes((flag,)) + _hpack_length(len(name)) + name
 
 
 def _hpack_length(length: int) -> bytes:

@@ -18,6 +18,7 @@ def request_headers(device: str, jwt: str) -> list[tuple[bytes, bytes]]:
         (b"apns-id", str(uuid.uuid4()).encode()),
         (b"apns-topic", b"com.example.shop"),
         (b"apns-priority", b"10"),
+        (b"apns-collapse-id", f"n{device}".encode()),  # one per notification
         (b"authorization", f"bearer {jwt}".encode()),
     ]
 
@@ -43,8 +44,9 @@ def test_repeated_headers_are_references_and_unique_ones_never_indexed() -> None
 
     block = encoder.encode(request_headers("device-3", "jwt"))
 
-    assert len(block) < 90  # the JWT and topic by index, the path and id as literals
+    assert len(block) < 110  # the JWT and topic by index, path, id and collapse id literals
     assert decoder.decode(block, raw=True)[2] == (b":path", b"/3/device/device-3")
     assert {name for name, _ in decoder.header_table.dynamic_entries}.isdisjoint(
-        {b":path", b"apns-id"}
+        {b":path", b"apns-id", b"apns-collapse-id"}
     )
+    assert encoder._memo  # the reused headers are remembered despite the unique collapse id
