@@ -1,6 +1,7 @@
 """Outbox delivery benchmark: the whole pipeline of the ``deliver`` job, end to end.
 
     .venv/bin/python bench/deliver.py [--members 20000] [--email] [--parallel 2] [--skip]
+    .venv/bin/python bench/deliver.py --backlog 200000     # the same, said as a backlog
 
 Seeds ``--members`` members with one device each (half Android/FCM, half iOS/APNs) and one
 ``coupon_issued`` notification each, then runs ``loyalty.notify.delivery.run`` (claim with
@@ -10,7 +11,9 @@ are the loopback fakes in a subprocess (``python -m loyalty.fakes``); ``--skip``
 that answer "not configured" instead, which leaves only our own cost (database and
 rendering). ``--email`` gives every member an address (SMTP is one kept connection and
 one message at a time, so it dominates). The last line is
-``notifications_per_s=<n> pushes_per_s=<n> rss_mb=<n>``.
+``notifications_per_s=<n> pushes_per_s=<n> lag_to_last_s=<n> rss_mb=<n>``: the whole
+backlog is due when the jobs start, so ``lag_to_last_s`` is how long the last notification of
+it waits until its push is sent and recorded (the run ends when the outbox is empty).
 """
 
 from __future__ import annotations
@@ -85,15 +88,18 @@ async def deliver(
         cpu, started = time.process_time(), time.perf_counter()
         if profiler:
             profiler.enable()
-        for counts in await asyncio.gather(
-            *(
-                delivery.run(
+
+        async def job_chain() -> None:
+            """A pass ends at the job's time budget; the job then runs again, as here."""
+            while True:
+                counts = await delivery.run(
                     runtime.senders, now=NOW, deep_link=settings.deep_link, policy=runtime.policy
                 )
-                for _ in range(parallel)
-            )
-        ):
-            totals.update(counts)
+                totals.update(counts)
+                if not counts.get("notifications"):
+                    return
+
+        await asyncio.gather(*(job_chain() for _ in range(parallel)))
         if profiler:
             profiler.disable()
         seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu
@@ -129,13 +135,14 @@ async def bench(args: argparse.Namespace, db_url: str, env: dict[str, str]) -> N
     print(f"worker_cpu_s={cpu_s:.2f} cpu_us_per_notification={cpu_s / args.members * 1e6:.0f}")
     print(
         f"notifications_per_s={args.members / seconds:.0f} pushes_per_s={pushes / seconds:.0f} "
-        f"rss_mb={rss_mb:.0f}"
+        f"lag_to_last_s={seconds:.1f} rss_mb={rss_mb:.0f}"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--members", type=int, default=20_000)
+    parser.add_argument("--members", "--backlog", type=int, default=20_000,
+                        help="members, one device and one due notification each")
     parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--email", action="store_true")
     parser.add_argument("--skip", action="store_true", help="senders answer 'not configured'")

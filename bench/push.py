@@ -55,8 +55,11 @@ def campaign(devices: int) -> Iterator[PushMessage]:
 
 
 def start_fakes(folder: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """The fakes in a subprocess; on ports from ``BENCH_PORT_BASE`` when set (else random)."""
+    base = os.environ.get("BENCH_PORT_BASE")
+    ports = ["--port-base", base] if base else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "loyalty.fakes", "--dir", str(folder), "--no-record"],
+        [sys.executable, "-m", "loyalty.fakes", "--dir", str(folder), "--no-record", *ports],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

@@ -8,6 +8,7 @@ concurrently, at most ``concurrency`` at a time, over HTTP/2 streams on a few co
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +24,9 @@ from aioapns.connection import (
 from aioapns.exceptions import ConnectionClosed, ConnectionError, MaxAttemptsExceeded
 from h2.config import H2Configuration
 from h2.connection import H2Connection
-from hpack import Encoder, NeverIndexedHeaderTuple
+from hpack import Encoder
+from hpack.hpack import encode_integer
+from hpack.table import HeaderTable
 
 from push.content import DeliveryResult, PushMessage, failed, pruned, retry, sent
 from push.payloads import PayloadTooLarge, apns_payload
@@ -217,19 +220,90 @@ def _protocol_class(
 
 
 class _ApnsHeaderEncoder(Encoder):
-    """HPACK tuned for APNs requests, where two headers are new on every request.
+    """HPACK tuned for APNs requests, where a few headers are new on every request.
 
-    Those (``:path`` with the device token, ``apns-id``) are sent as literals kept out of
-    the dynamic table: indexing them only evicted the reused headers (the 200-byte JWT
-    among them) and made every table search walk a full table. And no Huffman coding:
-    it cost 12% of the CPU for a few bytes a request.
+    Those (``:path`` with the device token, ``apns-id``, and ``apns-collapse-id``, one per
+    notification from the delivery path) are sent as literals kept out of the dynamic table
+    (the first two "never indexed" as before, the collapse id "without indexing"):
+    indexing them only evicted the reused headers (the 200-byte JWT among them) and made
+    every table search walk a full table. No Huffman coding: it cost 12% of the CPU for a
+    few bytes a request.
+
+    And a memo: once a request's reused headers were encoded without changing the dynamic
+    table, each of them encodes to the same index reference for as long as the table stays
+    as it is, so the next request with the same reused headers joins remembered bytes with
+    the literals (a quarter of the APNs CPU went into hpack's search and add). Any
+    encoding that changes the table (a new JWT, a new topic) or a table resize empties it.
     """
 
-    UNIQUE = frozenset({b":path", b"apns-id", ":path", "apns-id"})
+    UNIQUE = frozenset({b":path", b"apns-id", b"apns-collapse-id"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._memo: dict[tuple[tuple[bytes, bytes | None], ...], list[bytes | None]] = {}
 
     def encode(self, headers: Any, huffman: bool = True) -> bytes:
-        pairs = [NeverIndexedHeaderTuple(*h) if h[0] in self.UNIQUE else h for h in headers]
-        return super().encode(pairs, huffman=False)
+        pairs = [(_to_bytes(h[0]), _to_bytes(h[1])) for h in headers]
+        unique = self.UNIQUE
+        key = tuple((n, None) if n in unique else (n, v) for n, v in pairs)
+        pieces = None if self.header_table.resized else self._memo.get(key)
+        if pieces is None:
+            return self._encode_and_remember(pairs, key)
+        return b"".join(
+            piece if piece is not None else _literal(name, value)
+            for piece, (name, value) in zip(pieces, pairs, strict=True)
+        )
+
+    def _encode_and_remember(
+        self, pairs: list[tuple[bytes, bytes]], key: tuple[tuple[bytes, bytes | None], ...]
+    ) -> bytes:
+        table = self.header_table
+        before, resized = list(table.dynamic_entries), table.resized
+        prefix = b""
+        if resized:
+            prefix = self._encode_table_size_change()
+            table.resized = False
+        pieces: list[bytes | None] = [
+            None if name in self.UNIQUE else self.add((name, value), False, False)
+            for name, value in pairs
+        ]
+        if resized or list(table.dynamic_entries) != before:
+            self._memo.clear()  # references into the table may have moved
+        else:
+            self._memo[key] = pieces
+        return prefix + b"".join(
+            piece if piece is not None else _literal(name, value)
+            for piece, (name, value) in zip(pieces, pairs, strict=True)
+        )
+
+
+def _to_bytes(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
+
+
+_NEVER_INDEXED = frozenset({b":path", b"apns-id"})
+
+
+def _literal(name: bytes, value: bytes) -> bytes:
+    """RFC 7541 6.2.3 "never indexed" (6.2.2 "without indexing" for the collapse id), no
+    Huffman coding."""
+    return _literal_name(name) + _hpack_length(len(value)) + value
+
+
+@functools.cache
+def _literal_name(name: bytes) -> bytes:
+    flag = 0x10 if name in _NEVER_INDEXED else 0x00
+    static = HeaderTable.STATIC_TABLE_MAPPING.get(name)
+    if static is not None:  # the name by its static-table index, 4-bit prefix
+        head = encode_integer(static[0], 4)
+        head[0] |= flag
+        return bytes(head)
+    return bytes((flag,)) + _hpack_length(len(name)) + name
+
+
+def _hpack_length(length: int) -> bytes:
+    """A string length with the Huffman bit clear (7-bit prefix integer)."""
+    return bytes((length,)) if length < 127 else bytes(encode_integer(length, 7))
 
 
 class _TunedProtocol(APNsTLSClientProtocol):

@@ -39,12 +39,14 @@ def fake_env(fcm: FakeFcm, apns: FakeApns, smtp: FakeSmtp, credentials: Path) ->
     }
 
 
-async def serve(folder: Path, record: bool) -> None:
+async def serve(folder: Path, record: bool, port_base: int = 0) -> None:
+    """``port_base`` N: FCM on N, APNs N+1, SMTP N+2, Twilio N+3 (0: random free ports)."""
+    port = (lambda n: port_base + n) if port_base else (lambda n: 0)
     async with (
-        FakeFcm(record=record) as fcm,
-        FakeApns(folder, record=record) as apns,
-        FakeSmtp() as smtp,
-        FakeTwilio() as twilio,
+        FakeFcm(record=record, port=port(0)) as fcm,
+        FakeApns(folder, record=record, port=port(1)) as apns,
+        FakeSmtp(port=port(2)) as smtp,
+        FakeTwilio(port=port(3)) as twilio,
     ):
         credentials = fcm.write_service_account(folder / "fcm-service-account.json")
         print(json.dumps({**fake_env(fcm, apns, smtp, credentials), **twilio.env()}), flush=True)
@@ -57,9 +59,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m loyalty.fakes", description=__doc__)
     parser.add_argument("--dir", type=Path, default=None, help="where keys are written")
     parser.add_argument("--no-record", action="store_true", help="count, do not keep messages")
+    parser.add_argument("--port-base", type=int, default=0,
+                        help="listen on this port and the next three (default: random ports)")
     args = parser.parse_args()
     folder = args.dir or Path(tempfile.mkdtemp(prefix="loyalty-fakes-"))
-    asyncio.run(serve(folder, record=not args.no_record))
+    asyncio.run(serve(folder, record=not args.no_record, port_base=args.port_base))
 
 
 if __name__ == "__main__":
