@@ -9,6 +9,7 @@ every row landed, 1 when some were rejected.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import subprocess
 import sys
@@ -87,11 +88,7 @@ class Bar:
 
 
 def main(settings: Settings, args: argparse.Namespace) -> int:
-    """Open the file and the reject file, run the import, print what happened (on uvloop,
-    like the API: each row is a dozen round trips, and the loop's cost per round trip is a
-    good part of the importer's CPU)."""
-    from loyalty.cli import run_loop
-
+    """Open the file and the reject file, run the import, print what happened."""
     if args.processes > 1:
         return parallel(args)
     total = None if args.file == "-" else os.path.getsize(args.file)
@@ -107,7 +104,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
 
         bar = Bar(total, enabled=sys.stderr.isatty() and not args.summary_json)
         try:
-            report = run_loop(_import(settings, args, stream, reject, bar))
+            report = asyncio.run(_import(settings, args, stream, reject, bar))
         finally:
             bar.close()
     if not report.rows_rejected and os.path.getsize(rejects_path(args)) == 0:
