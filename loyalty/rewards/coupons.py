@@ -223,8 +223,8 @@ async def issue_due(
         member = await locking.lock_member(member_id)
         if member is None or member.blocked or member.available < threshold:
             return []
-        free = member.available - await held_points(member_id, now)
-        seq = await _threshold_count(member_id)
+        held, seq = await _held_and_threshold_count(member_id, now)
+        free = member.available - held
         while free >= threshold:
             seq += 1
             row, _ = await issue(member_id, _threshold_coupon(rules, member_id, seq), now=now)
@@ -233,11 +233,21 @@ async def issue_due(
     return issued
 
 
-async def _threshold_count(member_id: int) -> int:
-    count = await db.fetchval(
-        "SELECT count(*) FROM coupon WHERE member = $1 AND source = 'threshold'", member_id
+async def _held_and_threshold_count(member_id: int, now: datetime) -> tuple[int, int]:
+    """:func:`held_points` and the member's threshold coupons so far, in one round trip (this
+    runs after most credits of an order history: one statement less per coupon issued)."""
+    row = await db.fetchrow(
+        """SELECT (SELECT coalesce(sum(points), 0) FROM redemption
+                    WHERE member = $1 AND status = 'held' AND hold_expires_at > $2
+                      AND order_id IS DISTINCT FROM $3) AS held,
+                  (SELECT count(*) FROM coupon WHERE member = $1 AND source = 'threshold')
+                    AS issued""",
+        member_id,
+        now,
+        None,  # held_points' predicate exactly, with no order excepted
     )
-    return int(count)
+    assert row is not None
+    return int(row["held"]), int(row["issued"])
 
 
 def _threshold_coupon(rules: ProgramRules, member_id: int, seq: int) -> NewCoupon:

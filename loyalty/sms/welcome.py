@@ -30,7 +30,12 @@ async def on_order_advanced(event: reactions.OrderAdvanced) -> None:
 async def after_confirmed_visit(
     member_id: int, order_id: str, *, channel: str | None, points: int, now: datetime
 ) -> bool:
-    """Write the welcome text to the outbox if this was the first confirmed till visit."""
+    """Write the welcome text to the outbox if this was the first confirmed till visit.
+
+    With the outbox muted (an import of history) the text could not be written anyway, so
+    its two reads are skipped: one statement less per imported order."""
+    if outbox.MUTED.get():
+        return False
     if channel is None:  # a status update need not repeat the channel: the first sight's
         channel = await db.fetchval("SELECT channel FROM shop_order WHERE order_id = $1", order_id)
     if channel != "pos":
