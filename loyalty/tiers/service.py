@@ -190,8 +190,11 @@ async def _review_locked(member_id: int, tiers: Tiers, rules: ProgramRules, as_o
     return "down"
 
 
-async def me_block(member_id: int, rules: ProgramRules, now: datetime) -> TierOut | None:
-    """``GET /v1/me``'s ``tier``: the level, since when, and what is missing to the next."""
+async def me_block(
+    member_id: int, rules: ProgramRules, now: datetime, *, locale: str | None = None
+) -> TierOut | None:
+    """``GET /v1/me``'s (and the till's) ``tier``: the level, since when, what is missing to
+    the next, and the perks in the member's ``locale`` (the program's default as fallback)."""
     tiers = rules.tiers
     if not tiers.enabled or not tiers.levels:
         return None
@@ -215,8 +218,16 @@ async def me_block(member_id: int, rules: ProgramRules, now: datetime) -> TierOu
         name=level.name,
         since=held.since if held and held.tier_id == level.id else None,
         next=nxt,
-        perks=level.perks.get(rules.default_locale),
+        perks=perks_in(level, locale, rules.default_locale),
     )
+
+
+def perks_in(level: TierLevel, locale: str | None, default: str) -> str | None:
+    """The level's perks in ``locale`` (``nb-NO`` falls back to ``nb``), else the default."""
+    for want in (locale, (locale or "").split("-")[0], default):
+        if want and want in level.perks:
+            return level.perks[want]
+    return None
 
 
 async def members_per_tier() -> dict[str, int]:
