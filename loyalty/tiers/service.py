@@ -23,6 +23,7 @@ from loyalty import audit, db, outbox, program
 from loyalty.activity import referral_coupons as coupons
 from loyalty.errors import Invalid, NotFound
 from loyalty.tiers import qualify
+from loyalty.webhooks import events as webhook_events
 from schemas.earning import NextTier, TierLevel, TierOut, Tiers
 from schemas.program import CouponTerms, ProgramRules
 
@@ -61,6 +62,7 @@ async def evaluate(
     if qualify.rank(tiers, held) >= qualify.rank(tiers, reached.id):
         return None
     await _move(member_id, reached, tiers, now=now, manual=False, reason=None)
+    await _changed(member_id, tiers, held, reached.id, now=now)
     if held is not None or qualify.rank(tiers, reached.id) > 0:
         await _announce(member_id, reached, rules, now=now)
     return reached.id
@@ -88,6 +90,23 @@ async def _move(
         now + timedelta(days=tiers.retain_days),
         manual,
         reason,
+    )
+
+
+async def _changed(
+    member_id: int, tiers: Tiers, before: str | None, after: str | None, *, now: datetime
+) -> None:
+    """The ``tier.changed`` webhook, in the transaction of the move (nothing when unchanged)."""
+    if before == after:
+        return
+    names = {level.id: level.name for level in tiers.levels}
+
+    def ref(tier_id: str | None) -> dict[str, Any] | None:
+        return None if tier_id is None else {"id": tier_id, "name": names.get(tier_id, tier_id)}
+
+    key = f"{member_id}:{before}:{after}:{now.isoformat()}"
+    await webhook_events.tier_changed(
+        member_id, previous=ref(before), current=ref(after), key=key, now=now
     )
 
 
@@ -126,6 +145,7 @@ async def set_by_staff(
             raise NotFound("member_not_found", f"no member with customer id {customer_id!r}")
         before = await current(member_id, lock=True)
         await _move(member_id, levels[tier_id], rules.tiers, now=now, manual=True, reason=reason)
+        await _changed(member_id, rules.tiers, before.tier_id if before else None, tier_id, now=now)
         await audit.record(
             actor,
             "member.tier",
@@ -180,6 +200,7 @@ async def _review_locked(member_id: int, tiers: Tiers, rules: ProgramRules, as_o
         )
         if get > have:
             await _move(member_id, reached, tiers, now=as_of, manual=False, reason=None)
+            await _changed(member_id, tiers, held.tier_id, reached.id, now=as_of)
             await _announce(member_id, reached, rules, now=as_of)
             return "up"
         return "kept"
@@ -187,6 +208,7 @@ async def _review_locked(member_id: int, tiers: Tiers, rules: ProgramRules, as_o
         await db.execute("DELETE FROM member_tier WHERE member = $1", member_id)
     else:
         await _move(member_id, reached, tiers, now=as_of, manual=False, reason=None)
+    await _changed(member_id, tiers, held.tier_id, reached.id if reached else None, now=as_of)
     return "down"
 
 
