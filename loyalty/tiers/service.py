@@ -252,6 +252,14 @@ def perks_in(level: TierLevel, locale: str | None, default: str) -> str | None:
     return None
 
 
+async def forget_member(member_id: int, customer_id: str, now: datetime) -> None:
+    """Erasure step: the erased member holds no tier. The row itself names nobody, but its
+    staff ``reason`` is free text, an erased member must not count in the members per tier,
+    and the daily job must not move them (nor tell webhooks) later. No ``tier.changed``:
+    receivers get ``member.erased``."""
+    await db.execute("DELETE FROM member_tier WHERE member = $1", member_id)
+
+
 async def members_per_tier() -> dict[str, int]:
     """How many members hold each level (the dashboard)."""
     rows = await db.fetch("SELECT tier_id, count(*) AS n FROM member_tier GROUP BY tier_id")
