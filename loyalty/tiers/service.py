@@ -113,10 +113,12 @@ async def _changed(
 async def _announce(
     member_id: int, level: TierLevel, rules: ProgramRules, *, now: datetime
 ) -> None:
-    """Tell the member (push and email) and give the level's coupon, once per level reached."""
+    """Tell the member (push and email, the perks in their locale) and give the level's coupon,
+    once per level reached."""
     key = f"tier_up:{member_id}:{level.id}:{now.date().isoformat()}"
     data: dict[str, Any] = {"tier_id": level.id, "tier_name": level.name}
-    data["perks"] = level.perks.get(rules.default_locale, "")
+    locale = await db.fetchval("SELECT locale FROM member WHERE id = $1", member_id)
+    data["perks"] = perks_in(level, locale, rules.default_locale) or ""
     if level.coupon is not None:
         terms = msgspec.convert(msgspec.to_builtins(level.coupon), CouponTerms)
         issued = await coupons.issue(

@@ -170,6 +170,10 @@ async def test_perks_in_the_members_locale_with_the_default_as_fallback(api: Api
     r = await api.shop_put("/v1/shop/customers/c-sv", {"locale": "sv"})
     await api.order("o-3", customer_id="c-sv", total_minor=25_000, status="completed")
     assert (await tier_of(api, "c-sv"))["perks"] == "Free shipping"  # no Swedish: the default
+    told = await db.fetch(
+        "SELECT data->>'perks' AS p FROM notification WHERE event = 'tier_up' ORDER BY id"
+    )
+    assert [r["p"] for r in told] == ["Gratis frakt", "Free shipping", "Free shipping"]
 
 
 async def test_the_till_answer_carries_the_same_tier_block_as_me(api: Api) -> None:
