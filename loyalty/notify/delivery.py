@@ -280,7 +280,7 @@ async def plan(
         row
         for n in todo
         for row in (
-            [Planned(n.id, n.member, c, "", "skipped", reason=SUPERSEDED) for c in CHANNELS]
+            _withdrawn_rows(n, members.get(n.member or 0))
             if n.id in withdrawn
             else plan_one(
                 n,
@@ -294,6 +294,16 @@ async def plan(
     ]
     await _insert(rows, now)
     return len(rows)
+
+
+def _withdrawn_rows(note: Note, member: dict[str, Any] | None) -> list[Planned]:
+    """``skipped: superseded`` rows of a withdrawn notification: push and email, and SMS only
+    when the event would have gone to this member by text (no phone, no SMS row)."""
+    sms = sms_planning.channels(note.event, member) if member is not None else ()
+    return [
+        Planned(note.id, note.member, c, "", "skipped", reason=SUPERSEDED)
+        for c in ("push", "email", *sms)
+    ]
 
 
 def plan_one(
