@@ -100,7 +100,7 @@ class MeController(Controller):
             phone=member["phone"],
             sms_opt_in=member["sms_opt_in"],
             store_credit=credit_out(till.store_credit(member, rules)),
-            tier=await tiers.me_block(member["id"], rules, now),
+            tier=await tiers.me_block(member["id"], rules, now, locale=member["locale"]),
             campaigns=[
                 RunningCampaign(
                     id=c.id,

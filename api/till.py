@@ -26,6 +26,7 @@ from api.openapi import ERRORS
 from loyalty import members, order_history
 from loyalty.rewards import codes, reach
 from loyalty.sms import consent, till
+from loyalty.tiers import service as tiers
 from loyalty.validity import stamps
 from schemas.till import (
     OrderPage,
@@ -81,7 +82,7 @@ async def till_out(shown: till.TillView, created: bool, *, now: datetime) -> Til
         sms_opt_in=m["sms_opt_in"],
         blocked=m["blocked"],
         balance=balance_of(m, to_next, rules.threshold_points, await stamps.outlook(m, rules)),
-        tier=None,
+        tier=await tiers.me_block(m["id"], rules, now, locale=m["locale"]),
         coupons=[
             TillCouponOut(
                 code=codes.display(c["code"]),

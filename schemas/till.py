@@ -4,12 +4,13 @@ history (``GET /v1/me/orders``), store credit, and SMS consent."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
 from schemas.common import Locale
+from schemas.earning import TierOut
 from schemas.me import Balance, StoreCreditOut
 
 
@@ -66,7 +67,8 @@ class TillOut(msgspec.Struct, kw_only=True):
     blocked: bool
     balance: Balance
     tier: Annotated[
-        dict[str, Any] | None, Meta(description="The member's tier; null when tiers are off.")
+        TierOut | None,
+        Meta(description="The member's tier (as in ``GET /v1/me``); null when tiers are off."),
     ] = None
     coupons: list[TillCouponOut]
     store_credit: StoreCreditOut | None

@@ -262,11 +262,6 @@ async def process(
 # -- planning ----------------------------------------------------------------------------------
 
 
-def _channels(member: dict[str, Any] | None) -> tuple[str, ...]:
-    """The channels a withdrawn notification is recorded on: SMS only for a member with a phone."""
-    return (*CHANNELS, "sms") if member and member.get("phone") else CHANNELS
-
-
 async def plan(
     notes: list[ClaimedNotification],
     members: dict[int, dict[str, Any]],
@@ -293,10 +288,7 @@ async def plan(
         row
         for n in todo
         for row in (
-            [
-                Planned(n.id, n.member, c, "", "skipped", reason=SUPERSEDED)
-                for c in _channels(members.get(n.member or 0))
-            ]
+            _withdrawn_rows(n, members.get(n.member or 0))
             if n.id in withdrawn
             else plan_one(
                 n,
@@ -310,6 +302,16 @@ async def plan(
     ]
     await _insert(rows, now)
     return len(rows)
+
+
+def _withdrawn_rows(note: ClaimedNotification, member: dict[str, Any] | None) -> list[Planned]:
+    """``skipped: superseded`` rows of a withdrawn notification: push and email, and SMS only
+    when the event would have gone to this member by text (no phone, no SMS row)."""
+    sms = sms_planning.channels(note.event, member) if member is not None else ()
+    return [
+        Planned(note.id, note.member, c, "", "skipped", reason=SUPERSEDED)
+        for c in ("push", "email", *sms)
+    ]
 
 
 def plan_one(

@@ -14,6 +14,8 @@ In the same transaction:
   their data, unsent ones are dropped, and deliveries forget their address;
 - the audit trail keeps who did what and when, with the target anonymised and the reasons and
   details removed; another member's ``referred_by`` naming this customer is cleared;
+- the SMS area's step re-points the STOP/START audit rows (target: the number) at the customer
+  and resets the SMS consent flags; the tiers area's step deletes the member's tier row;
 - the erasure itself is audited, and areas with more personal data add a step to :data:`STEPS`.
 """
 
@@ -26,6 +28,8 @@ from datetime import datetime
 from loyalty import audit, db, ledger
 from loyalty.errors import NotFound
 from loyalty.rewards import coupons
+from loyalty.sms import erasure as sms_erasure
+from loyalty.tiers import service as tiers
 from loyalty.webhooks import events as webhook_events
 
 ERASED_PREFIX = "#erased-"
@@ -165,11 +169,14 @@ async def _scrub_audit(member_id: int, customer_id: str, now: datetime) -> None:
 
 
 STEPS: list[Step] = [
+    sms_erasure.scrub_member,  # first: it needs the phone _scrub_member removes
     _scrub_member,
     _scrub_ledger,
     _scrub_notifications,
     _scrub_audit,
     webhook_events.scrub_member,
+    tiers.forget_member,
 ]
-"""Every place personal data lives, in order. A new area holding personal data appends its
-own step (the SMS area's phone numbers, the webhooks' event payloads)."""
+"""Every place personal data lives, in order. A new area holding personal data adds its own
+step: the SMS area's numbers in the audit and its consent flags (before the member row loses
+its phone), the webhooks' event payloads, the member's tier."""

@@ -23,6 +23,7 @@ from loyalty import audit, db, outbox, program
 from loyalty.activity import referral_coupons as coupons
 from loyalty.errors import Invalid, NotFound
 from loyalty.tiers import qualify
+from loyalty.webhooks import events as webhook_events
 from schemas.earning import NextTier, TierLevel, TierOut, Tiers
 from schemas.program import CouponTerms, ProgramRules
 
@@ -61,6 +62,7 @@ async def evaluate(
     if qualify.rank(tiers, held) >= qualify.rank(tiers, reached.id):
         return None
     await _move(member_id, reached, tiers, now=now, manual=False, reason=None)
+    await _changed(member_id, tiers, held, reached.id, now=now)
     if held is not None or qualify.rank(tiers, reached.id) > 0:
         await _announce(member_id, reached, rules, now=now)
     return reached.id
@@ -91,13 +93,32 @@ async def _move(
     )
 
 
+async def _changed(
+    member_id: int, tiers: Tiers, before: str | None, after: str | None, *, now: datetime
+) -> None:
+    """The ``tier.changed`` webhook, in the transaction of the move (nothing when unchanged)."""
+    if before == after:
+        return
+    names = {level.id: level.name for level in tiers.levels}
+
+    def ref(tier_id: str | None) -> dict[str, Any] | None:
+        return None if tier_id is None else {"id": tier_id, "name": names.get(tier_id, tier_id)}
+
+    key = f"{member_id}:{before}:{after}:{now.isoformat()}"
+    await webhook_events.tier_changed(
+        member_id, previous=ref(before), current=ref(after), key=key, now=now
+    )
+
+
 async def _announce(
     member_id: int, level: TierLevel, rules: ProgramRules, *, now: datetime
 ) -> None:
-    """Tell the member (push and email) and give the level's coupon, once per level reached."""
+    """Tell the member (push and email, the perks in their locale) and give the level's coupon,
+    once per level reached."""
     key = f"tier_up:{member_id}:{level.id}:{now.date().isoformat()}"
     data: dict[str, Any] = {"tier_id": level.id, "tier_name": level.name}
-    data["perks"] = level.perks.get(rules.default_locale, "")
+    locale = await db.fetchval("SELECT locale FROM member WHERE id = $1", member_id)
+    data["perks"] = perks_in(level, locale, rules.default_locale) or ""
     if level.coupon is not None:
         terms = msgspec.convert(msgspec.to_builtins(level.coupon), CouponTerms)
         issued = await coupons.issue(
@@ -126,6 +147,7 @@ async def set_by_staff(
             raise NotFound("member_not_found", f"no member with customer id {customer_id!r}")
         before = await current(member_id, lock=True)
         await _move(member_id, levels[tier_id], rules.tiers, now=now, manual=True, reason=reason)
+        await _changed(member_id, rules.tiers, before.tier_id if before else None, tier_id, now=now)
         await audit.record(
             actor,
             "member.tier",
@@ -180,6 +202,7 @@ async def _review_locked(member_id: int, tiers: Tiers, rules: ProgramRules, as_o
         )
         if get > have:
             await _move(member_id, reached, tiers, now=as_of, manual=False, reason=None)
+            await _changed(member_id, tiers, held.tier_id, reached.id, now=as_of)
             await _announce(member_id, reached, rules, now=as_of)
             return "up"
         return "kept"
@@ -187,11 +210,15 @@ async def _review_locked(member_id: int, tiers: Tiers, rules: ProgramRules, as_o
         await db.execute("DELETE FROM member_tier WHERE member = $1", member_id)
     else:
         await _move(member_id, reached, tiers, now=as_of, manual=False, reason=None)
+    await _changed(member_id, tiers, held.tier_id, reached.id if reached else None, now=as_of)
     return "down"
 
 
-async def me_block(member_id: int, rules: ProgramRules, now: datetime) -> TierOut | None:
-    """``GET /v1/me``'s ``tier``: the level, since when, and what is missing to the next."""
+async def me_block(
+    member_id: int, rules: ProgramRules, now: datetime, *, locale: str | None = None
+) -> TierOut | None:
+    """``GET /v1/me``'s (and the till's) ``tier``: the level, since when, what is missing to
+    the next, and the perks in the member's ``locale`` (the program's default as fallback)."""
     tiers = rules.tiers
     if not tiers.enabled or not tiers.levels:
         return None
@@ -215,8 +242,24 @@ async def me_block(member_id: int, rules: ProgramRules, now: datetime) -> TierOu
         name=level.name,
         since=held.since if held and held.tier_id == level.id else None,
         next=nxt,
-        perks=level.perks.get(rules.default_locale),
+        perks=perks_in(level, locale, rules.default_locale),
     )
+
+
+def perks_in(level: TierLevel, locale: str | None, default: str) -> str | None:
+    """The level's perks in ``locale`` (``nb-NO`` falls back to ``nb``), else the default."""
+    for want in (locale, (locale or "").split("-")[0], default):
+        if want and want in level.perks:
+            return level.perks[want]
+    return None
+
+
+async def forget_member(member_id: int, customer_id: str, now: datetime) -> None:
+    """Erasure step: the erased member holds no tier. The row itself names nobody, but its
+    staff ``reason`` is free text, an erased member must not count in the members per tier,
+    and the daily job must not move them (nor tell webhooks) later. No ``tier.changed``:
+    receivers get ``member.erased``."""
+    await db.execute("DELETE FROM member_tier WHERE member = $1", member_id)
 
 
 async def members_per_tier() -> dict[str, int]:

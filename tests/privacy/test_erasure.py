@@ -6,9 +6,18 @@ from __future__ import annotations
 import csv
 import io
 
-from loyalty import db, ledger
+from arq.connections import ArqRedis
+from twilio.request_validator import RequestValidator
+
+from loyalty import db, ledger, program
+from loyalty.clock import FrozenClock
+from loyalty.fakes.twilio import FakeTwilio
+from loyalty.settings import Settings
+from schemas.program import ProgramRules
 from tests.admin_ui.conftest import Pages, PagesAs
 from tests.helpers import Api, assert_ledger_consistent, balances
+from tests.rules.test_tiers import spend_tiers
+from tests.sms.conftest import deliver
 
 CUSTOMER = "kari-nordmann-77"
 EMAIL, NAME, PHONE = "kari.nordmann@example.no", "Kari Nordmann", "+4791234567"
@@ -80,9 +89,39 @@ async def _everything_in_the_database() -> str:
     return "\n".join(parts)
 
 
-async def test_after_erasure_nothing_shows_the_person(api: Api, pages_as: PagesAs) -> None:
+async def texts_and_tier(
+    api: Api, settings: Settings, clock: FrozenClock, redis: ArqRedis, twilio: FakeTwilio
+) -> None:
+    """The person's coupon texted to their phone, a STOP and a START texted back (audited by
+    number), and a tier set by hand with a reason naming them."""
+    await deliver(settings, clock, redis)
+    assert [m.to for m in twilio.to(PHONE)] == [PHONE]  # the coupon, by SMS
+    url = "http://test/v1/sms/inbound"
+    for word in ("STOP", "START"):
+        form = {"From": PHONE, "To": twilio.from_number, "Body": word, "MessageSid": "SM1"}
+        signature = RequestValidator(twilio.auth_token).compute_signature(url, form)
+        r = await api.client.post(url, data=form, headers={"x-twilio-signature": signature})
+        assert r.status_code == 200, r.text
+    await program.save_rules(ProgramRules(tiers=spend_tiers()), actor=None, now=clock.now())
+    r = await api.client.post(
+        f"/v1/admin/members/{CUSTOMER}/tier",
+        json={"tier_id": "gold", "reason": f"{NAME} is a press partner"},
+        headers=await api.staff_headers("staff"),
+    )
+    assert r.status_code == 200, r.text
+
+
+async def test_after_erasure_nothing_shows_the_person(
+    api: Api,
+    pages_as: PagesAs,
+    settings: Settings,
+    clock: FrozenClock,
+    redis: ArqRedis,
+    twilio: FakeTwilio,
+) -> None:
     staff_pages, admin_pages = await pages_as("staff"), await pages_as("admin")
     await make_person(api, staff_pages)
+    await texts_and_tier(api, settings, clock, redis, twilio)
     admin = await api.staff_headers("admin")
     staff = await api.staff_headers("staff")
     refused = await api.client.delete(f"/v1/admin/members/{CUSTOMER}", headers=staff)
@@ -112,6 +151,14 @@ async def test_after_erasure_nothing_shows_the_person(api: Api, pages_as: PagesA
             assert trace not in text, trace
     actions = [row["action"] for row in csv.DictReader(io.StringIO(csv_text))]
     assert "member.erase" in actions and "member.adjust" in actions  # who did what stays
+    assert {"member.sms_opt_out", "member.sms_opt_in", "member.tier"} <= set(actions)
+    sms = await db.fetch("SELECT target, status FROM delivery WHERE channel = 'sms'")
+    assert [r["status"] for r in sms] == ["sent"] and PHONE not in sms[0]["target"]
+    flags = await db.fetchrow(
+        "SELECT sms_opt_in, sms_block FROM member WHERE customer_id LIKE '#erased-%'"
+    )
+    assert (flags["sms_opt_in"], flags["sms_block"]) == (False, None)
+    assert await db.fetchval("SELECT count(*) FROM member_tier") == 0  # counts in no tier
 
     # The ledger still adds up; the forfeited points count as expired, none are owed.
     await assert_ledger_consistent()

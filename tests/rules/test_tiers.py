@@ -157,3 +157,33 @@ async def test_tiers_by_points(api: Api) -> None:
     )  # fmt: skip
     assert r.status_code == 201
     assert (await tier_of(api, "c-1"))["id"] == "b"
+
+
+async def test_perks_in_the_members_locale_with_the_default_as_fallback(api: Api) -> None:
+    await use(api, spend_tiers())
+    r = await api.shop_put("/v1/shop/customers/c-nb", {"locale": "nb"})
+    assert r.status_code == 200, r.text
+    await api.order("o-1", customer_id="c-nb", total_minor=25_000, status="completed")
+    await api.order("o-2", customer_id="c-en", total_minor=25_000, status="completed")
+    assert (await tier_of(api, "c-nb"))["perks"] == "Gratis frakt"
+    assert (await tier_of(api, "c-en"))["perks"] == "Free shipping"  # no locale: the default
+    r = await api.shop_put("/v1/shop/customers/c-sv", {"locale": "sv"})
+    await api.order("o-3", customer_id="c-sv", total_minor=25_000, status="completed")
+    assert (await tier_of(api, "c-sv"))["perks"] == "Free shipping"  # no Swedish: the default
+    told = await db.fetch(
+        "SELECT data->>'perks' AS p FROM notification WHERE event = 'tier_up' ORDER BY id"
+    )
+    assert [r["p"] for r in told] == ["Gratis frakt", "Free shipping", "Free shipping"]
+
+
+async def test_the_till_answer_carries_the_same_tier_block_as_me(api: Api) -> None:
+    from tests.sms.conftest import by_phone
+
+    before = await by_phone(api, "91234567", {"locale": "nb"})
+    assert before["tier"] is None  # tiers off
+    await use(api, spend_tiers())
+    await api.order("o-1", customer_id=before["customer_id"], total_minor=25_000,
+                    status="completed")  # fmt: skip
+    till = (await by_phone(api, "91234567"))["tier"]
+    assert till == await tier_of(api, before["customer_id"])
+    assert till["id"] == "gold" and till["perks"] == "Gratis frakt" and till["since"]
