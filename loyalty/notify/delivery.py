@@ -73,7 +73,6 @@ cannot be told apart, such as SMS) records it ``failed: interrupted`` instead.""
 T = TypeVar("T")
 R = TypeVar("R")
 SUPERSEDED = "superseded"
-CHANNELS = ("push", "email")
 
 
 @dataclass(frozen=True, slots=True)
