@@ -61,6 +61,11 @@ async def current_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> staff
     return identity
 
 
+def actor(request: Request[Any, Any, Any]) -> str:
+    """The signed-in staff member's email: who an audited action is recorded as."""
+    return str(request.scope["state"]["staff"].email)
+
+
 def _here(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     path = connection.url.path
     query = connection.url.query

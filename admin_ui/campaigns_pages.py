@@ -17,7 +17,7 @@ from litestar.di import Provide
 from litestar.params import PathParameter
 from litestar.response import Redirect, Template
 
-from admin_ui.auth import require
+from admin_ui.auth import actor, require
 from admin_ui.render import page, redirect
 from api.deps import Now, provide_now
 from loyalty import accrual, campaigns, program
@@ -107,7 +107,7 @@ class CampaignsController(Controller):
         if campaign is not None:
             try:
                 await campaigns.save(
-                    campaign, actor=_actor(request), now=now, create=editing is None
+                    campaign, actor=actor(request), now=now, create=editing is None
                 )
                 return redirect("/admin/campaigns", f"Campaign “{campaign.name}” saved.")
             except DomainError as exc:
@@ -121,9 +121,6 @@ class CampaignsController(Controller):
         self, request: Request[Any, Any, Any], campaign_id: CampaignId, now: Now
     ) -> Redirect:
         """End a running campaign now, or call off an upcoming one."""
-        ended = await campaigns.end(campaign_id, actor=_actor(request), now=now)
+        ended = await campaigns.end(campaign_id, actor=actor(request), now=now)
         return redirect("/admin/campaigns", "Campaign ended." if ended else "Campaign called off.")
 
-
-def _actor(request: Request[Any, Any, Any]) -> str:
-    return str(request.scope["state"]["staff"].email)

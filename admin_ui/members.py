@@ -16,7 +16,7 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from admin_ui import sections
-from admin_ui.auth import require
+from admin_ui.auth import actor, require
 from admin_ui.render import page, redirect
 from api.deps import Now, provide_now
 from api.shop import PathId
@@ -128,7 +128,7 @@ class MembersController(Controller):
                 customer_id,
                 points,
                 reason=values["reason"],
-                actor=_actor(request),
+                actor=actor(request),
                 key=str(form.get("key") or "")[:100] or None,
                 now=now,
             )
@@ -155,7 +155,7 @@ class MembersController(Controller):
         reason = str(form.get("reason") or "")
         try:
             await members.set_blocked(
-                customer_id, blocked, reason=reason, actor=_actor(request), now=now
+                customer_id, blocked, reason=reason, actor=actor(request), now=now
             )
         except DomainError as exc:
             return await member_page(
@@ -184,7 +184,7 @@ class MemberTierPage(Controller):
         tier_id, reason = str(form.get("tier_id") or ""), str(form.get("reason") or "")
         try:
             await tiers.set_by_staff(
-                customer_id, tier_id, reason=reason, actor=_actor(request), now=now
+                customer_id, tier_id, reason=reason, actor=actor(request), now=now
             )
         except DomainError as exc:
             return await member_page(
@@ -205,7 +205,3 @@ def _signed_points(direction: str, raw: str) -> int:
         raise Invalid("invalid_direction", "choose grant or remove")
     return points if direction == "grant" else -points
 
-
-def _actor(request: Request[Any, Any, Any]) -> str:
-    who = request.scope["state"]["staff"]
-    return str(who.email)

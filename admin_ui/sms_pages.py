@@ -12,7 +12,7 @@ from litestar import Controller, Request, post
 from litestar.di import Provide
 from litestar.response import Redirect, Template
 
-from admin_ui.auth import require
+from admin_ui.auth import actor, require
 from admin_ui.members import member_page
 from admin_ui.render import redirect
 from api.deps import Now, provide_now
@@ -33,9 +33,10 @@ class SmsConsentController(Controller):
         form = await request.form()
         opt_in = form.get("opt_in") == "1"
         reason = str(form.get("reason") or "")
-        who = str(request.scope["state"]["staff"].email)
         try:
-            await consent.set_opt_in(customer_id, opt_in, reason=reason, actor=who, now=now)
+            await consent.set_opt_in(
+                customer_id, opt_in, reason=reason, actor=actor(request), now=now
+            )
         except DomainError as exc:
             return await member_page(
                 request,

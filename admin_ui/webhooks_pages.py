@@ -13,7 +13,7 @@ from litestar.di import Provide
 from litestar.params import PathParameter
 from litestar.response import Redirect, Template
 
-from admin_ui.auth import require
+from admin_ui.auth import actor, require
 from admin_ui.render import page, redirect
 from api.deps import Now, provide_now, settings_of
 from loyalty.errors import DomainError
@@ -55,7 +55,7 @@ class WebhooksPages(Controller):
                 secret=str(form.get("secret") or "").strip() or None,
                 description=str(form.get("description") or "").strip() or None,
                 allow_private=settings_of(request).webhooks_allow_private,
-                actor=request.scope["state"]["staff"].email,
+                actor=actor(request),
                 now=now,
             )
         except DomainError as exc:
